@@ -1,0 +1,72 @@
+"""The blog: a Flask application factory that wires every part together."""
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+from blog import config, errors, htmx, security, site
+from blog.extensions import csrf, db, limiter, login_manager, mail, migrate
+
+MIGRATIONS = str(Path(__file__).parent / "migrations")
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app: defaults, then instance config and environment (or test_config)."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("BLOG_INSTANCE_PATH") or None,
+        instance_relative_config=True,
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    app.config.from_object(config.Defaults)
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env("BLOG")
+        if os.environ.get("DATABASE_URL"):
+            app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    else:
+        app.config.from_mapping(test_config)
+
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _load_or_create_secret_key(Path(app.instance_path))
+    config.derive(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS)
+    mail.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+
+    from blog import accounts, authors, cli, newsletter, posts  # noqa: F401 (accounts: user loader)
+
+    app.register_blueprint(newsletter.bp)
+    app.register_blueprint(authors.bp)
+    app.register_blueprint(posts.bp)  # last: its /<slug>/ route catches what is left
+    htmx.init_app(app)
+    site.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    return app
+
+
+def _load_or_create_secret_key(instance: Path) -> str:
+    """Read the instance's secret key, writing a new random one on first run."""
+    path = instance / "secret_key"
+    if not path.exists():
+        # Write aside, then link into place: several workers starting at once agree on one key.
+        draft = instance / f".secret_key.{os.getpid()}"
+        draft.write_text(secrets.token_hex(32))
+        draft.chmod(0o600)
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text().strip()

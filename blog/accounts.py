@@ -1,0 +1,73 @@
+"""Staff accounts: creating them and checking passwords."""
+
+from email_validator import EmailNotValidError, validate_email
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from blog.extensions import db, login_manager
+from blog.models import ROLES, User
+from blog.slugs import unique_slug
+
+MIN_PASSWORD_LENGTH = 10
+
+
+class AccountError(ValueError):
+    """A staff account could not be created or changed; the message says why."""
+
+
+def normalise_email(address: str) -> str:
+    """Return the address trimmed, checked and with its domain lower-cased; raise AccountError."""
+    try:
+        result = validate_email(address.strip(), check_deliverability=False)
+    except EmailNotValidError as error:
+        raise AccountError(str(error)) from None
+    return f"{result.local_part}@{result.domain.lower()}"
+
+
+def check_password_rules(password: str) -> None:
+    """Raise AccountError if the password is too weak to accept."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.")
+    if len(password) > 1000:
+        raise AccountError("That password is too long.")
+
+
+def create_user(email: str, name: str, role: str, password: str, **profile) -> User:
+    """Add a staff user with a hashed password; raise AccountError for bad input."""
+    email = normalise_email(email)
+    name = name.strip()
+    if not name or len(name) > 191 or "\x00" in name or "\n" in name or "\r" in name:
+        raise AccountError("Give a name of 1 to 191 characters on one line.")
+    if role not in ROLES:
+        raise AccountError(f"Role must be one of: {', '.join(ROLES)}.")
+    check_password_rules(password)
+    if db.session.scalar(db.select(User.id).where(User.email == email)):
+        raise AccountError(f"There is already an account for {email}.")
+    user = User(
+        email=email,
+        name=name,
+        role=role,
+        slug=unique_slug(User, name),
+        password_hash=generate_password_hash(password),
+        **profile,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def password_matches(user: User | None, password: str) -> bool:
+    """Check a password; an unknown user costs the same time as a wrong password."""
+    if user is None or not user.password_hash:
+        check_password_hash(_DUMMY_HASH, password)
+        return False
+    return check_password_hash(user.password_hash, password)
+
+
+_DUMMY_HASH = generate_password_hash("not a real password")
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    """Return the signed-in staff user, or None once the account is gone or deactivated."""
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.is_active else None

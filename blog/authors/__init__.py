@@ -1,0 +1,3 @@
+from blog.authors.views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,76 @@
+"""Default settings: plain values, no I/O. Instance config and BLOG_* env vars override them."""
+
+
+class Defaults:
+    SQLALCHEMY_DATABASE_URI = "sqlite:///blog.sqlite"
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SQLITE_BUSY_TIMEOUT_MS = 5000
+
+    # The canonical address of the blog; links in mail and feeds are built from it.
+    SITE_URL = "http://127.0.0.1:5000"
+    SITE_TITLE = "The Daily Draft"
+    SITE_DESCRIPTION = "Thoughts, stories and ideas from a small team of writers."
+    SITE_LANGUAGE = "en"
+    SITE_ACCENT_COLOR = "#ff1a75"
+    SITE_NAVIGATION = [
+        {"label": "Home", "url": "/"},
+        {"label": "About", "url": "/about/"},
+        {"label": "Newsletter", "url": "/newsletter/"},
+    ]
+    POSTS_PER_PAGE = 12
+    # Host names a request may carry; None derives them from SITE_URL plus localhost.
+    TRUSTED_HOSTS = None
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = None  # None: follow SITE_URL's scheme
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 30
+    PERMANENT_SESSION_LIFETIME = 60 * 60 * 24 * 14
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    MAX_FORM_MEMORY_SIZE = 2 * 1024 * 1024
+    MAX_FORM_PARTS = 1000
+
+    # Mail: with no MAIL_SERVER, messages are written to instance/mail/ as .eml files.
+    MAIL_SERVER = None
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_DEFAULT_SENDER = None
+
+    # Rate limits (Flask-Limiter); memory:// by default, a redis:// URL shares them.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    REDIS_URL = None
+
+
+def derive(app) -> None:
+    """Fill in settings that follow from others (cookie security, hosts, SQLite options)."""
+    from urllib.parse import urlsplit
+
+    cfg = app.config
+    site = urlsplit(cfg["SITE_URL"])
+    if cfg.get("SESSION_COOKIE_SECURE") is None:
+        cfg["SESSION_COOKIE_SECURE"] = site.scheme == "https"
+        cfg["REMEMBER_COOKIE_SECURE"] = site.scheme == "https"
+    if cfg.get("TRUSTED_HOSTS") is None and not cfg.get("TESTING"):
+        cfg["TRUSTED_HOSTS"] = sorted({site.hostname or "localhost", "localhost", "127.0.0.1"})
+    if not cfg.get("MAIL_DEFAULT_SENDER"):
+        cfg["MAIL_DEFAULT_SENDER"] = f"{cfg['SITE_TITLE']} <noreply@{site.hostname or 'localhost'}>"
+    uri = cfg["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("postgresql://"):
+        uri = cfg["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len("postgresql://") :]
+    if uri.startswith("sqlite"):
+        options = cfg["SQLALCHEMY_ENGINE_OPTIONS"] = dict(
+            cfg.get("SQLALCHEMY_ENGINE_OPTIONS") or {}
+        )
+        connect_args = options.setdefault("connect_args", {})
+        connect_args.setdefault("timeout", cfg.get("SQLITE_BUSY_TIMEOUT_MS", 5000) / 1000)
+    else:
+        options = cfg["SQLALCHEMY_ENGINE_OPTIONS"] = dict(
+            cfg.get("SQLALCHEMY_ENGINE_OPTIONS") or {}
+        )
+        options.setdefault("pool_pre_ping", True)

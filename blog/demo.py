@@ -1,0 +1,251 @@
+"""Original demo content: a few authors, tags, an About page and as many posts as asked for."""
+
+import random
+from collections.abc import Callable
+from datetime import timedelta
+
+from sqlalchemy import insert
+
+from blog.content import make_excerpt, plain_text, reading_time, render_markdown
+from blog.extensions import db
+from blog.models import Post, PostAuthor, PostTag, Tag, User, utcnow
+from blog.slugs import slugify
+
+AUTHORS = [
+    (
+        "Ada Okafor",
+        "ada",
+        "editor",
+        "Editor. Writes about cities, maps and the people who draw them.",
+    ),
+    (
+        "Liam Novak",
+        "liam",
+        "author",
+        "Cook and occasional gardener. Believes every soup needs lemon.",
+    ),
+    (
+        "Mei Tanaka",
+        "mei",
+        "author",
+        "Software person who would rather be hiking. Notes from trails.",
+    ),
+    (
+        "Rosa Lindqvist",
+        "rosa",
+        "contributor",
+        "Reads too much, sleeps too little, writes it all down.",
+    ),
+]
+TAGS = [
+    ("Cities", "Streets, maps and how places change."),
+    ("Kitchen", "Recipes and the stories behind them."),
+    ("Outdoors", "Walks, trails and weather."),
+    ("Books", "What we are reading and why."),
+    ("Craft", "Notes on writing, making and learning."),
+    ("Tools", "The small things that make work easier."),
+]
+IMAGES = [
+    ("harbour", "Soft circles of light over a dark teal harbour"),
+    ("meadow", "Layered hills in navy and pink"),
+    ("dusk", "Rotated squares drifting in green and cream"),
+    ("orchard", "Golden circles on a purple evening sky"),
+    ("tide", "Rolling pink waves under a violet sky"),
+    ("ridge", "Tilted shapes over a blue and green gradient"),
+    ("lantern", "Warm orange lights over deep purple"),
+    ("canyon", "Layered ridges in midnight blue"),
+    ("ember", "Scattered squares over a red and purple glow"),
+    ("fjord", "Pale green circles above a dark fjord"),
+    ("atlas", "Mountain lines in grey and coral"),
+    ("coast", "Tilted tiles on an orange sunset"),
+]
+OPENINGS = [
+    "Notes on",
+    "A short guide to",
+    "What I learned from",
+    "In praise of",
+    "Rethinking",
+    "The quiet joy of",
+    "Field notes:",
+    "Why we keep returning to",
+    "Ten minutes with",
+    "Letters about",
+    "Small lessons from",
+    "An afternoon of",
+]
+SUBJECTS = [
+    "city maps",
+    "slow soups",
+    "winter trails",
+    "second-hand books",
+    "handwritten drafts",
+    "morning light",
+    "old bridges",
+    "sourdough starters",
+    "river walks",
+    "paper notebooks",
+    "night trains",
+    "kitchen knives",
+    "public libraries",
+    "mountain huts",
+    "street markets",
+    "pocket tools",
+    "rainy Sundays",
+    "garden herbs",
+    "long letters",
+    "small cafés",
+]
+SENTENCES = [
+    "It began, as these things do, with a question nobody at the table could answer.",
+    "The first attempt went badly, and the second only slightly better.",
+    "What surprised me most was how little equipment it actually needed.",
+    "There is a version of this story that is tidy, but it is not the true one.",
+    "By the third week a routine had formed without anyone deciding on it.",
+    "Most of the advice I had read turned out to be about somebody else's life.",
+    "A neighbour pointed out the obvious thing I had walked past for years.",
+    "The trick, if there is one, is to stop before it feels finished.",
+    "Weather changes everything, and it is worth planning around.",
+    "I kept a notebook the whole time, and most of this post comes from it.",
+    "Nothing here needs to be bought new; borrowing works just as well.",
+    "The best moments were the unplanned ones between the planned ones.",
+    "Patience matters more than talent, and it can be practised.",
+    "Every place has a rhythm, and it takes a few visits to hear it.",
+    "It is easy to overthink the start and underthink the finish.",
+    "Good tools disappear in the hand; bad ones demand attention.",
+    "Some of the oldest methods are still the most reliable ones.",
+    "When in doubt, ask someone who has done it a hundred times.",
+    "Small, repeated efforts beat occasional heroic ones.",
+    "The map is not the territory, but it is a good place to start.",
+]
+HEADINGS = [
+    "Getting started",
+    "What went wrong",
+    "A better way",
+    "The details",
+    "Looking back",
+    "What I would change",
+    "A few tips",
+]
+
+
+def _body(rnd: random.Random) -> str:
+    """Write a Markdown body of a few sections, with a list and sometimes a quote or code."""
+    parts = []
+    for number in range(rnd.randint(2, 4)):
+        if number:
+            parts.append(f"## {rnd.choice(HEADINGS)}")
+        for _ in range(rnd.randint(2, 3)):
+            parts.append(" ".join(rnd.sample(SENTENCES, rnd.randint(3, 6))))
+    parts.insert(2, "\n".join(f"- {s}" for s in rnd.sample(SENTENCES, 3)))
+    if rnd.random() < 0.4:
+        parts.insert(3, f"> {rnd.choice(SENTENCES)}")
+    if rnd.random() < 0.2:
+        parts.append("```python\nsteps = ['plan', 'try', 'note', 'repeat']\nprint(steps[-1])\n```")
+    parts.append("*Thanks for reading. Replies to the newsletter reach the author directly.*")
+    return "\n\n".join(parts)
+
+
+def _rendered(source: str) -> dict:
+    """Return the stored fields derived from Markdown source."""
+    html = render_markdown(source)
+    text = plain_text(html)
+    return {
+        "markdown": source,
+        "html": html,
+        "plaintext": text,
+        "excerpt": make_excerpt(text),
+        "reading_time": reading_time(text),
+    }
+
+
+def _add_people_and_tags() -> tuple[list[int], list[int]]:
+    """Create the demo authors (who cannot sign in) and tags; return their ids."""
+    users = [
+        User(
+            name=name,
+            slug=slug,
+            email=f"{slug}@example.com",
+            role=role,
+            bio=bio,
+            profile_image=f"/static/demo/avatar-{slug}.svg",
+            website=f"https://example.com/{slug}",
+        )
+        for name, slug, role, bio in AUTHORS
+    ]
+    tags = [Tag(name=name, slug=name.lower(), description=desc) for name, desc in TAGS]
+    db.session.add_all(users + tags)
+    db.session.flush()
+    return [u.id for u in users], [t.id for t in tags]
+
+
+def fill(count: int, progress: Callable[[int], None] = lambda n: None, seed: int = 1) -> None:
+    """Add demo authors, tags, an About page and count posts, committing in batches."""
+    rnd = random.Random(seed)
+    user_ids, tag_ids = _add_people_and_tags()
+    now = utcnow()
+    about = _rendered(
+        "We are a small team writing about the things we love. "
+        "This blog is a demo of a self-hosted platform: fast pages, a newsletter "
+        "and nothing you do not need.\n\n## Get in touch\n\nWrite to "
+        "<hello@example.com> or subscribe below."
+    )
+    page = Post(
+        title="About us",
+        slug="about",
+        type="page",
+        status="published",
+        published_at=now - timedelta(days=400),
+        **about,
+    )
+    page.authors.append(db.session.get(User, user_ids[0]))
+    db.session.add(page)
+    bodies = [_rendered(_body(rnd)) for n in range(min(count, 48))]
+    moment, batch = now - timedelta(hours=2), 1000
+    for start in range(0, count, batch):
+        rows, links = [], []
+        for n in range(start, min(start + batch, count)):
+            title = f"{rnd.choice(OPENINGS)} {rnd.choice(SUBJECTS)}"
+            image, alt = IMAGES[n % len(IMAGES)]
+            moment -= timedelta(minutes=rnd.randint(6 * 60, 60 * 60))
+            rows.append(
+                {
+                    "title": title,
+                    "slug": f"{slugify(title)}-{n + 1}",
+                    "type": "post",
+                    "status": "published",
+                    "published_at": moment,
+                    "featured": n % 9 == 0,
+                    "feature_image": f"/static/demo/{image}.svg",
+                    "feature_image_alt": alt,
+                    "created_at": moment,
+                    "updated_at": moment,
+                    **bodies[n % len(bodies)],
+                }
+            )
+        ids = db.session.scalars(
+            insert(Post).returning(Post.id, sort_by_parameter_order=True), rows
+        ).all()
+        for n, post_id in enumerate(ids, start):
+            authors = [user_ids[n % len(user_ids)]] + (
+                [user_ids[(n + 1) % 4]] if n % 7 == 0 else []
+            )
+            tags = rnd.sample(tag_ids, rnd.randint(1, 3))
+            links.append((post_id, authors, tags))
+        db.session.execute(
+            insert(PostAuthor),
+            [
+                {"post_id": p, "author_id": a, "sort_order": i}
+                for p, authors, _ in links
+                for i, a in enumerate(authors)
+            ],
+        )
+        db.session.execute(
+            insert(PostTag),
+            [
+                {"post_id": p, "tag_id": t, "sort_order": i}
+                for p, _, tags in links
+                for i, t in enumerate(tags)
+            ],
+        )
+        db.session.commit()
+        progress(len(ids))

@@ -1,0 +1,52 @@
+"""Extensions, created bare and bound in create_app; SQLite connection set-up."""
+
+import sqlite3
+
+from flask import has_request_context, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_mail import Mail
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from blog.models import Base
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+login_manager = LoginManager()
+mail = Mail()
+csrf = CSRFProtect()
+limiter = Limiter(key_func=get_remote_address)
+
+READ_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def _wants_write_lock() -> bool:
+    """Tell whether the transaction about to begin may write (anything but a reader request)."""
+    return not (has_request_context() and request.method in READ_METHODS)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_on_connect(dbapi_connection, connection_record) -> None:
+    """Turn on foreign keys and WAL (the busy timeout is connect_args), and own BEGIN."""
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    # pysqlite's own transaction handling would defer BEGIN; we emit it in _sqlite_on_begin.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_on_begin(conn) -> None:
+    """Begin SQLite writes with BEGIN IMMEDIATE, so a read-then-write never fails as locked."""
+    if conn.dialect.name != "sqlite":
+        return
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write_lock() else "BEGIN")

@@ -1,0 +1,6 @@
+"""All models. Each module holds one area; import them here so metadata sees every table."""
+
+from blog.models.base import Base, utcnow
+from blog.models.content import ROLES, Post, PostAuthor, PostTag, Tag, User
+
+__all__ = ["ROLES", "Base", "Post", "PostAuthor", "PostTag", "Tag", "User", "utcnow"]

@@ -1,0 +1,3 @@
+from blog.newsletter.views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,3 @@
+from blog.posts.views import bp
+
+__all__ = ["bp"]

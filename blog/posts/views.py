@@ -1,0 +1,79 @@
+"""Reader pages: the home page and its pages, posts and static pages, tag pages."""
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from werkzeug.routing import RequestRedirect
+
+from blog.htmx import render
+from blog.posts import services
+from blog.posts.services import Cursor
+
+bp = Blueprint("posts", __name__)
+
+# Paths that keep their case and slashes: files, and screens that are not reader pages.
+_LEAVE_ALONE = ("/static/", "/uploads/", "/admin", "/newsletter/", "/login", "/logout")
+
+
+@bp.before_app_request
+def canonical_redirect():
+    """Send a reader to the canonical form of a path: lower case, with its trailing slash."""
+    path = request.path
+    if path.startswith(_LEAVE_ALONE) or request.method not in ("GET", "HEAD"):
+        return None
+    target = path
+    if isinstance(request.routing_exception, RequestRedirect):
+        target = urlsplit(request.routing_exception.new_url).path
+    target = target.lower()
+    if target == path:
+        return None
+    query = request.query_string.decode()
+    return redirect(target + (f"?{query}" if query else ""), 301)
+
+
+def listing(page_template: str, endpoint: str, number: int, **filters):
+    """Render one page of cards for the home, author or tag page, or just the cards for htmx."""
+    if number < 1:
+        abort(404)
+    per_page = current_app.config["POSTS_PER_PAGE"]
+    cursor = Cursor.decode(request.args.get("after"))
+    page = services.list_posts(number, per_page, cursor, **filters)
+    if number > 1 and not page.posts:
+        abort(404)
+    slugs = {"slug": owner.slug for owner in filters.values()}
+    next_url = next_page_url = None
+    if page.next_cursor:
+        next_page_url = url_for(endpoint, number=number + 1, **slugs)
+        next_url = url_for(endpoint, number=number + 1, after=page.next_cursor.encode(), **slugs)
+    return render(
+        page_template,
+        "posts/_cards.html",
+        page=page,
+        posts=page.posts,
+        next_url=next_url,
+        next_page_url=next_page_url,
+        **filters,
+    )
+
+
+@bp.get("/", defaults={"number": 1})
+@bp.get("/page/<int:number>/")
+def index(number: int):
+    """Show a page of the newest published posts."""
+    return listing("posts/index.html", "posts.index", number)
+
+
+@bp.get("/tag/<slug>/", defaults={"number": 1})
+@bp.get("/tag/<slug>/page/<int:number>/")
+def tag(slug: str, number: int):
+    """Show a tag and a page of its published posts."""
+    found = services.get_tag(slug) or abort(404)
+    return listing("posts/tag.html", "posts.tag", number, tag=found)
+
+
+@bp.get("/<slug>/")
+def post(slug: str):
+    """Show a published post or static page."""
+    found = services.get_post(slug) or abort(404)
+    more = services.read_more(found) if found.type == "post" else []
+    return render_template("posts/post.html", post=found, read_more=more)

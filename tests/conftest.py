@@ -1,0 +1,297 @@
+"""Fixtures: an app on a real database (a SQLite file, and PostgreSQL where one answers), a real
+SMTP server on 127.0.0.1, factories for staff, posts and tags, and a query counter."""
+
+import os
+import socket
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import create_engine, event, text
+from werkzeug.security import generate_password_hash
+
+from blog import create_app
+from blog.content import make_excerpt, plain_text, reading_time, render_markdown
+from blog.extensions import db
+from blog.models import Base, Post, Tag, User, utcnow
+
+HX = {"HX-Request": "true"}
+PASSWORD = "correct horse battery"
+PASSWORD_HASH = generate_password_hash(PASSWORD)  # hashed once, at import
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_URL = os.environ.get(
+    "BLOG_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+# CI sets this so that a PostgreSQL run that cannot connect fails instead of skipping.
+REQUIRE_POSTGRES = os.environ.get("BLOG_REQUIRE_POSTGRES") == "1"
+
+
+# --- SMTP ------------------------------------------------------------------------------------
+
+
+class SmtpSink:
+    """Keeps every message a real SMTP server on 127.0.0.1 accepted."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, list[str], bytes]] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return "250 Message accepted for delivery"
+
+    def clear(self) -> None:
+        with self.lock:
+            self.messages.clear()
+
+
+def free_port() -> int:
+    """Return a loopback port nobody listens on (aiosmtpd's Controller cannot take port 0)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def _smtp_controller():
+    sink = SmtpSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, sink
+    controller.stop()
+
+
+@pytest.fixture
+def smtp_sink(_smtp_controller):
+    """A real SMTP server on 127.0.0.1, emptied for each test; .messages holds what arrived."""
+    controller, sink = _smtp_controller
+    sink.clear()
+    sink.host, sink.port = controller.hostname, controller.port
+    return sink
+
+
+# --- Databases -------------------------------------------------------------------------------
+
+
+def _postgres_reachable() -> str | None:
+    """Return why PostgreSQL cannot be used, or None when it answers."""
+    try:
+        engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+        engine.dispose()
+    except Exception as error:  # any failure to connect means: no server here
+        return f"PostgreSQL not reachable at {POSTGRES_URL}: {type(error).__name__}"
+    return None
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database(request):
+    """Name the database engine a test runs on; every app test runs once per engine."""
+    if request.param == "postgresql":
+        reason = _postgres_reachable()
+        if reason:
+            if REQUIRE_POSTGRES:
+                pytest.fail(reason)
+            pytest.skip(reason)
+        engine = create_engine(POSTGRES_URL)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        Base.metadata.create_all(engine)
+        engine.dispose()
+    return request.param
+
+
+def _truncate_postgres() -> None:
+    """Empty every table, so the next test starts from a blank database."""
+    db.session.remove()
+    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with db.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+def make_config(database: str, tmp_path: Path, smtp_sink, **overrides) -> dict:
+    """Return a test app config on the given database, mailing to the SMTP sink."""
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test secret key",
+        "SITE_URL": "http://localhost",
+        "SITE_TITLE": "Test Blog",
+        "SQLALCHEMY_DATABASE_URI": (
+            f"sqlite:///{tmp_path / 'blog.sqlite'}" if database == "sqlite" else POSTGRES_URL
+        ),
+        "MAIL_SERVER": smtp_sink.host,
+        "MAIL_PORT": smtp_sink.port,
+        "MAIL_SUPPRESS_SEND": False,
+        "MAIL_DEFAULT_SENDER": "Test Blog <blog@localhost>",
+        "POSTS_PER_PAGE": 5,
+    }
+    config.update(overrides)
+    return config
+
+
+@pytest.fixture
+def app_config(database, tmp_path, smtp_sink) -> dict:
+    """The config the app fixture builds from; a test may change it before asking for app."""
+    return make_config(database, tmp_path, smtp_sink)
+
+
+@pytest.fixture
+def app(app_config, database, tmp_path, monkeypatch):
+    """A blog app with an empty schema, on a SQLite file or the test PostgreSQL database."""
+    monkeypatch.setenv("BLOG_INSTANCE_PATH", str(tmp_path / "instance"))
+    app = create_app(app_config)
+    with app.app_context():
+        if database == "sqlite":
+            db.create_all()
+        yield app
+        if database == "postgresql":
+            _truncate_postgres()
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+# --- Factories -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def make_user(app):
+    """Create a staff user (password PASSWORD) and commit; keyword arguments override defaults."""
+    counter = iter(range(1, 10_000))
+
+    def make(**fields) -> User:
+        n = next(counter)
+        fields.setdefault("name", f"Writer {n}")
+        fields.setdefault("slug", f"writer-{n}")
+        fields.setdefault("email", f"writer{n}@example.com")
+        fields.setdefault("role", "author")
+        fields.setdefault("password_hash", PASSWORD_HASH)
+        user = User(**fields)
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_tag(app):
+    def make(name: str, **fields) -> Tag:
+        fields.setdefault("slug", name.lower().replace(" ", "-"))
+        tag = Tag(name=name, **fields)
+        db.session.add(tag)
+        db.session.commit()
+        return tag
+
+    return make
+
+
+@pytest.fixture
+def make_post(app, make_user):
+    """Create a post (published an hour ago by default) and commit."""
+    counter = iter(range(1, 100_000))
+    default_author: list[User] = []
+
+    def make(title: str | None = None, body: str = "Some words.", authors=None, tags=(), **f):
+        n = next(counter)
+        if authors is None:
+            if not default_author:
+                default_author.append(make_user(name="Default Author", slug="default-author"))
+            authors = default_author
+        html = render_markdown(body)
+        text_ = plain_text(html)
+        f.setdefault("status", "published")
+        f.setdefault("published_at", utcnow() - timedelta(hours=1, minutes=n))
+        post = Post(
+            title=title or f"Post number {n}",
+            slug=f.pop("slug", None) or f"post-number-{n}",
+            markdown=body,
+            html=html,
+            plaintext=text_,
+            excerpt=make_excerpt(text_),
+            reading_time=reading_time(text_),
+            **f,
+        )
+        for author in authors:
+            post.authors.append(author)
+        for tag in tags:
+            post.tags.append(tag)
+        db.session.add(post)
+        db.session.commit()
+        return post
+
+    return make
+
+
+@pytest.fixture
+def count_queries(app):
+    """Count the SQL statements run inside a `with count_queries() as counted:` block."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def counting():
+        statements: list[str] = []
+
+        def record(conn, cursor, statement, *args):
+            if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA")):
+                statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            yield statements
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+
+    return counting
+
+
+# --- Browser ---------------------------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Drive Debian's Chromium (Playwright's own browser download does not work here)."""
+    if not os.path.exists(CHROMIUM):
+        reason = f"{CHROMIUM} is not installed (apt-get install chromium)"
+        if os.environ.get("BLOG_REQUIRE_BROWSER") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture
+def live_server(app):
+    """Serve the test app on a free loopback port in a thread; yields its base URL."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
