@@ -1,6 +1,10 @@
 """Staff accounts: creating them and checking passwords."""
 
+from functools import wraps
+
 from email_validator import EmailNotValidError, validate_email
+from flask import abort
+from flask_login import current_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from blog.extensions import db, login_manager
@@ -71,3 +75,25 @@ def load_user(user_id: str) -> User | None:
     """Return the signed-in staff user, or None once the account is gone or deactivated."""
     user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
     return user if user is not None and user.is_active else None
+
+
+def rank(role: str) -> int:
+    """Return a role's power: higher is more (owner highest, contributor lowest)."""
+    return len(ROLES) - ROLES.index(role) if role in ROLES else 0
+
+
+def role_required(minimum: str):
+    """Guard a view: anonymous users go to sign-in, staff below minimum get 403."""
+
+    def decorate(view):
+        @wraps(view)
+        def guarded(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if rank(current_user.role) < rank(minimum):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return guarded
+
+    return decorate

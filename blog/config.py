@@ -17,7 +17,14 @@ class Defaults:
         {"label": "About", "url": "/about/"},
         {"label": "Newsletter", "url": "/newsletter/"},
     ]
+    SITE_LOGO = None
     POSTS_PER_PAGE = 12
+
+    # Newsletter: who mail comes from (None: the site title and noreply@ the site's host),
+    # and domains whose addresses may not subscribe.
+    NEWSLETTER_SENDER_NAME = None
+    NEWSLETTER_SENDER_EMAIL = None
+    NEWSLETTER_BLOCKED_DOMAINS: list[str] = []
     # Host names a request may carry; None derives them from SITE_URL plus localhost.
     TRUSTED_HOSTS = None
 

@@ -12,11 +12,19 @@ SETTING_KEYS = {
     "accent_color": "SITE_ACCENT_COLOR",
     "navigation": "SITE_NAVIGATION",
     "url": "SITE_URL",
+    "logo": "SITE_LOGO",
+    "newsletter_sender_name": "NEWSLETTER_SENDER_NAME",
+    "newsletter_sender_email": "NEWSLETTER_SENDER_EMAIL",
+    "blocked_domains": "NEWSLETTER_BLOCKED_DOMAINS",
 }
 
 
 def settings() -> dict:
-    """Return the site's settings for this request: config defaults, then stored overrides."""
+    """Return the site's settings for this request: config defaults, then stored overrides.
+
+    Loaders in app.extensions["site_setting_loaders"] (the settings screen's store) return
+    dicts of overrides keyed like SETTING_KEYS.
+    """
     if "site_settings" not in g:
         values = {name: current_app.config[key] for name, key in SETTING_KEYS.items()}
         for loader in current_app.extensions.get("site_setting_loaders", []):

@@ -40,7 +40,8 @@ def listing(page_template: str, endpoint: str, number: int, **filters):
     page = services.list_posts(number, per_page, cursor, **filters)
     if number > 1 and not page.posts:
         abort(404)
-    slugs = {"slug": owner.slug for owner in filters.values()}
+    owner = next(iter(filters.values()), None)
+    slugs = {"slug": owner.slug} if owner else {}
     next_url = next_page_url = None
     if page.next_cursor:
         next_page_url = url_for(endpoint, number=number + 1, **slugs)
