@@ -21,10 +21,11 @@ def canonical_redirect():
     path = request.path
     if path.startswith(_LEAVE_ALONE) or request.method not in ("GET", "HEAD"):
         return None
-    target = path
-    if isinstance(request.routing_exception, RequestRedirect):
+    target = path.lower()
+    if isinstance(request.routing_exception, RequestRedirect):  # e.g. /page/1/ -> /
         target = urlsplit(request.routing_exception.new_url).path
-    target = target.lower()
+    if not target.endswith("/") and "." not in target.rsplit("/", 1)[-1]:
+        target += "/"
     if target == path:
         return None
     query = request.query_string.decode()
