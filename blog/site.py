@@ -1,6 +1,7 @@
 """Site-wide settings and template helpers: what every page's layout needs."""
 
 from datetime import UTC, datetime
+from email.utils import format_datetime
 
 from flask import Flask, current_app, g
 
@@ -41,12 +42,16 @@ def as_utc(moment: datetime | None) -> datetime | None:
 
 
 def format_date(moment: datetime | None, style: str = "long") -> str:
-    """Format a stored time for readers: '28 Nov 2026' (long) or ISO 8601 (iso)."""
+    """Format a stored time: '28 Nov 2026' (long), ISO 8601 (iso), RFC 822 (rfc822) or day."""
     moment = as_utc(moment)
     if moment is None:
         return ""
     if style == "iso":
         return moment.isoformat()
+    if style == "rfc822":
+        return format_datetime(moment, usegmt=True)
+    if style == "day":
+        return moment.date().isoformat()
     return f"{moment.day} {moment:%b %Y}"
 
 
