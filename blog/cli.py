@@ -2,6 +2,7 @@
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
@@ -11,6 +12,7 @@ from blog.models import ROLES, Post
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db() -> None:
     """Create the database schema, or upgrade it to the newest version (safe to run again)."""
     upgrade(directory=current_app.extensions["migrate"].directory)
@@ -18,6 +20,7 @@ def init_db() -> None:
 
 
 @click.command("demo")
+@with_appcontext
 @click.option("--posts", "count", default=36, show_default=True, help="How many posts to write.")
 def demo_command(count: int) -> None:
     """Fill an empty blog with demo authors, tags, pages and posts."""
@@ -31,6 +34,7 @@ def demo_command(count: int) -> None:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.argument("email")
 @click.option("--name", required=True, help="Display name.")
 @click.option("--role", type=click.Choice(ROLES), default="author", show_default=True)

@@ -2,13 +2,15 @@
 
 from flask import Flask, render_template
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from blog.extensions import db
 
 
 def _page(error: HTTPException):
     """Render an HTTP error in the site's look, keeping its status and headers."""
+    if isinstance(error, SecurityError):  # an untrusted Host: no URLs can be built for it
+        return error.get_response()
     template = "errors/404.html" if error.code == 404 else "errors/error.html"
     response = error.get_response()
     response.set_data(render_template(template, error=error))
