@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, make_url, text
 from werkzeug.security import generate_password_hash
 
 from blog import create_app
@@ -88,20 +88,34 @@ def _postgres_reachable() -> str | None:
     return None
 
 
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A PostgreSQL database of this test run's own (several runs may share one server)."""
+    reason = _postgres_reachable()
+    if reason:
+        if REQUIRE_POSTGRES:
+            pytest.fail(reason)
+        pytest.skip(reason)
+    name = f"blog_test_{os.getpid()}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    engine = create_engine(url)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def database(request):
     """Name the database engine a test runs on; every app test runs once per engine."""
     if request.param == "postgresql":
-        reason = _postgres_reachable()
-        if reason:
-            if REQUIRE_POSTGRES:
-                pytest.fail(reason)
-            pytest.skip(reason)
-        engine = create_engine(POSTGRES_URL)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        Base.metadata.create_all(engine)
-        engine.dispose()
+        request.getfixturevalue("postgres_url")
     return request.param
 
 
@@ -113,7 +127,7 @@ def _truncate_postgres() -> None:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 
-def make_config(database: str, tmp_path: Path, smtp_sink, **overrides) -> dict:
+def make_config(database: str, tmp_path: Path, smtp_sink, postgres: str = "", **overrides) -> dict:
     """Return a test app config on the given database, mailing to the SMTP sink."""
     config = {
         "TESTING": True,
@@ -121,7 +135,7 @@ def make_config(database: str, tmp_path: Path, smtp_sink, **overrides) -> dict:
         "SITE_URL": "http://localhost",
         "SITE_TITLE": "Test Blog",
         "SQLALCHEMY_DATABASE_URI": (
-            f"sqlite:///{tmp_path / 'blog.sqlite'}" if database == "sqlite" else POSTGRES_URL
+            f"sqlite:///{tmp_path / 'blog.sqlite'}" if database == "sqlite" else postgres
         ),
         "MAIL_SERVER": smtp_sink.host,
         "MAIL_PORT": smtp_sink.port,
@@ -134,9 +148,10 @@ def make_config(database: str, tmp_path: Path, smtp_sink, **overrides) -> dict:
 
 
 @pytest.fixture
-def app_config(database, tmp_path, smtp_sink) -> dict:
+def app_config(request, database, tmp_path, smtp_sink) -> dict:
     """The config the app fixture builds from; a test may change it before asking for app."""
-    return make_config(database, tmp_path, smtp_sink)
+    postgres = request.getfixturevalue("postgres_url") if database == "postgresql" else ""
+    return make_config(database, tmp_path, smtp_sink, postgres)
 
 
 @pytest.fixture
