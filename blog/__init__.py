@@ -42,10 +42,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
 
-    from blog import accounts, authors, cli, newsletter, posts  # noqa: F401 (accounts: user loader)
+    from blog import accounts, admin, authors, cli, newsletter, posts  # noqa: F401 (accounts: user loader)
 
     app.register_blueprint(newsletter.bp)
     app.register_blueprint(authors.bp)
+    app.register_blueprint(admin.bp)
     app.register_blueprint(posts.bp)  # last: its /<slug>/ route catches what is left
     htmx.init_app(app)
     site.init_app(app)

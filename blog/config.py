@@ -48,6 +48,24 @@ class Defaults:
     MAIL_PASSWORD = None
     MAIL_DEFAULT_SENDER = None
 
+    # Staff sign-in: failed attempts allowed per account and per IP within the window (seconds),
+    # password reset links' lifetime and request limits (per hour), invites' lifetime (days).
+    LOGIN_FAILURE_WINDOW = 15 * 60
+    LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
+    LOGIN_MAX_FAILURES_PER_IP = 20
+    PASSWORD_RESET_MAX_AGE = 60 * 60
+    PASSWORD_RESET_LIMIT_PER_ADDRESS = 3
+    PASSWORD_RESET_LIMIT_PER_IP = 10
+    INVITE_MAX_AGE_DAYS = 7
+    # CSRF tokens live as long as the session: an editor left open for hours can still save.
+    WTF_CSRF_TIME_LIMIT = None
+
+    # Image uploads, stored re-encoded under instance/<UPLOAD_FOLDER>, in these widths.
+    UPLOAD_FOLDER = "uploads"
+    IMAGE_MAX_BYTES = 10 * 1024 * 1024
+    IMAGE_MAX_PIXELS = 40_000_000
+    IMAGE_WIDTHS = (480, 960, 1600, 2400)
+
     # Rate limits (Flask-Limiter); memory:// by default, a redis:// URL shares them.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True

@@ -310,3 +310,28 @@ def live_server(app):
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=5)
+
+
+# --- Signing in (the authoring screens) -------------------------------------------------------
+
+
+def form_token(client, path: str = "/login") -> str:
+    """Return the CSRF token of the form a page renders, the way a browser would get it."""
+    import re
+
+    page = client.get(path)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))
+    assert found, f"no CSRF token in the form at {path} (status {page.status_code})"
+    return found[1]
+
+
+@pytest.fixture
+def login():
+    """Sign in through the real form: login(client, user, password=PASSWORD, remember=...)."""
+
+    def sign_in(client, user, password: str = PASSWORD, **fields):
+        token = form_token(client, "/login")
+        data = {"csrf_token": token, "email": user.email, "password": password, **fields}
+        return client.post("/login", data=data)
+
+    return sign_in

@@ -1,16 +1,215 @@
-"""Author pages (and, with the authoring issue, sign-in and staff screens)."""
+"""Author pages, and staff sign-in: login, logout, password reset and accepting invites."""
 
-from flask import Blueprint, abort
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_user, logout_user, user_loaded_from_cookie
+from werkzeug.datastructures import MultiDict
 
-from blog.posts import services
+from blog.accounts import AccountError, password_matches
+from blog.authors import services
+from blog.authors.forms import Form, check_new_password, parse_account, parse_login
+from blog.extensions import db, login_manager
+from blog.htmx import is_htmx
+from blog.posts import services as posts
 from blog.posts.views import listing
+from blog.site import absolute_url
 
 bp = Blueprint("authors", __name__)
+
+SIGN_IN_FAILED = "That email address and password do not match a staff account."
+STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 @bp.get("/author/<slug>/", defaults={"number": 1})
 @bp.get("/author/<slug>/page/<int:number>/")
 def author(slug: str, number: int):
     """Show an author's profile and a page of their published posts."""
-    found = services.get_author(slug) or abort(404)
+    found = posts.get_author(slug) or abort(404)
     return listing("authors/author.html", "authors.author", number, author=found)
+
+
+def reject_foreign_origin():
+    """Refuse a state-changing request that a browser says came from another site."""
+    if request.method not in STATE_CHANGING:
+        return None
+    if request.headers.get("Sec-Fetch-Site") == "cross-site":
+        abort(403, "This request came from another site.")
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return None
+    allowed = {request.host_url.rstrip("/"), absolute_url("/").rstrip("/")}
+    if origin.rstrip("/") not in allowed:
+        abort(403, "This request came from another site.")
+    return None
+
+
+bp.before_request(reject_foreign_origin)
+
+
+@bp.before_app_request
+def end_stale_session():
+    """Sign out a session started before the password changed (deactivation: see load_user)."""
+    if current_user.is_authenticated and not services.session_is_current(current_user):
+        session.clear()
+        logout_user()
+
+
+@user_loaded_from_cookie.connect
+def _restored_from_cookie(sender, user) -> None:
+    """A remember-me cookie starts a new session: tie it to the current password."""
+    services.remember_password(user)
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    """Send anonymous visitors to sign in: a redirect, HX-Redirect for htmx, 401 for writes."""
+    next_path = request.full_path.rstrip("?") if request.method == "GET" else None
+    login_url = url_for("authors.login", next=next_path)
+    if is_htmx():
+        return Response(status=401, headers={"HX-Redirect": login_url})
+    if request.method != "GET":
+        return render_template("authors/signed_out.html", login_url=login_url), 401
+    return redirect(login_url)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Sign a staff member in; failures are rate-limited per IP and per account."""
+    next_url = services.safe_next(request.values.get("next"), url_for("admin.index"))
+    if request.method == "GET":
+        if current_user.is_authenticated:
+            return redirect(next_url)
+        return render_template("authors/login.html", form=Form(MultiDict()), next_url=next_url)
+    form = parse_login(request.form)
+    ip, account = request.remote_addr or "unknown", services.account_key(form.values["email"])
+    wait = _sign_in_wait(ip, account)
+    if wait:
+        minutes = -(-wait // 60)
+        form.errors["form"] = (
+            f"Too many failed sign-ins. Wait {minutes} minute{'s' if minutes > 1 else ''} "
+            "and try again, or reset your password."
+        )
+        page = render_template("authors/login.html", form=form, next_url=next_url)
+        return page, 429, {"Retry-After": str(wait)}
+    user = services.find_staff(form.values["email"]) if form.ok else None
+    if not password_matches(user, form.values["password"]) or not user.is_active:
+        services.record_attempt("login-ip", ip)
+        services.record_attempt("login-account", account)
+        db.session.commit()
+        form.errors["form"] = SIGN_IN_FAILED
+        return render_template("authors/login.html", form=form, next_url=next_url), 401
+    services.clear_attempts("login-account", account)
+    start_session(user, remember=form.values["remember"])
+    db.session.commit()
+    return redirect(next_url, 303)
+
+
+def _sign_in_wait(ip: str, account: str) -> int:
+    """Return how many seconds sign-in stays locked for this IP or account (0: not locked)."""
+    cfg = current_app.config
+    window = cfg["LOGIN_FAILURE_WINDOW"]
+    by_ip = services.retry_after("login-ip", ip, cfg["LOGIN_MAX_FAILURES_PER_IP"], window)
+    by_account = services.retry_after(
+        "login-account", account, cfg["LOGIN_MAX_FAILURES_PER_ACCOUNT"], window
+    )
+    return max(by_ip or 0, by_account or 0)
+
+
+def start_session(user, remember: bool = False) -> None:
+    """Replace whatever session there was with a new one for user (no session fixation)."""
+    session.clear()
+    login_user(user, remember=remember)
+    services.remember_password(user)
+
+
+@bp.post("/logout")
+def logout():
+    """Sign out: end the session and forget the remember-me cookie."""
+    session.clear()
+    logout_user()
+    return redirect(url_for("posts.index"), 303)
+
+
+@bp.route("/login/forgot", methods=["GET", "POST"])
+def forgot():
+    """Mail a password reset link; the answer is the same whether the address is known."""
+    if request.method == "GET":
+        return render_template("authors/forgot.html", sent=False, error=None)
+    email = request.form.get("email", "").strip()[:254]
+    cfg = current_app.config
+    ip, account = request.remote_addr or "unknown", services.account_key(email)
+    wait = max(
+        services.retry_after("reset-ip", ip, cfg["PASSWORD_RESET_LIMIT_PER_IP"], 3600) or 0,
+        services.retry_after(
+            "reset-account", account, cfg["PASSWORD_RESET_LIMIT_PER_ADDRESS"], 3600
+        )
+        or 0,
+    )
+    if wait:
+        error = f"Too many reset requests. Try again in {-(-wait // 60)} minutes."
+        page = render_template("authors/forgot.html", sent=False, error=error)
+        return page, 429, {"Retry-After": str(wait)}
+    services.record_attempt("reset-ip", ip)
+    services.record_attempt("reset-account", account)
+    db.session.commit()
+    user = services.find_staff(email)
+    if user is not None and user.is_active:
+        try:
+            services.send_reset_link(user)
+            db.session.commit()
+        except Exception:  # the answer must not reveal that this address exists
+            db.session.rollback()
+            current_app.logger.exception("Could not mail a password reset link")
+    return render_template("authors/forgot.html", sent=True, error=None)
+
+
+@bp.route("/login/reset/<token>", methods=["GET", "POST"])
+def reset(token: str):
+    """Choose a new password from a mailed link (valid for an hour, once)."""
+    user = services.user_for_reset_token(token)
+    if user is None:
+        return render_template("authors/link_invalid.html", what="password reset"), 400
+    form = Form(request.form if request.method == "POST" else MultiDict())
+    if request.method == "POST":
+        check_new_password(form)
+        if form.ok:
+            from werkzeug.security import generate_password_hash
+
+            user.password_hash = generate_password_hash(form.values["password"])
+            services.clear_attempts("login-account", services.account_key(user.email))
+            start_session(user)
+            db.session.commit()
+            return redirect(url_for("admin.index"), 303)
+    status = 422 if form.errors else 200
+    return render_template("authors/reset.html", form=form, user=user), status
+
+
+@bp.route("/admin/invite/<token>", methods=["GET", "POST"])
+def accept_invite(token: str):
+    """Join the staff from an invite link: choose a name and password."""
+    invite = services.find_invite(token)
+    if invite is None:
+        return render_template("authors/link_invalid.html", what="invitation"), 400
+    form = Form(request.form if request.method == "POST" else MultiDict())
+    if request.method == "POST":
+        form = parse_account(request.form, with_email=False)
+        if form.ok:
+            try:
+                user = services.accept_invite(invite, form.values["name"], form.values["password"])
+            except AccountError as error:
+                form.errors["form"] = str(error)
+            else:
+                start_session(user)
+                db.session.commit()
+                return redirect(url_for("admin.index"), 303)
+    status = 422 if form.errors else 200
+    return render_template("authors/invite.html", form=form, invite=invite), status

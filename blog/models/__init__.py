@@ -1,6 +1,20 @@
 """All models. Each module holds one area; import them here so metadata sees every table."""
 
+from blog.models.admin import Invite, LoginAttempt, Setting, SlugRedirect
 from blog.models.base import Base, utcnow
 from blog.models.content import ROLES, Post, PostAuthor, PostTag, Tag, User
 
-__all__ = ["ROLES", "Base", "Post", "PostAuthor", "PostTag", "Tag", "User", "utcnow"]
+__all__ = [
+    "ROLES",
+    "Base",
+    "Invite",
+    "LoginAttempt",
+    "Post",
+    "PostAuthor",
+    "PostTag",
+    "Setting",
+    "SlugRedirect",
+    "Tag",
+    "User",
+    "utcnow",
+]

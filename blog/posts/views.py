@@ -76,6 +76,11 @@ def tag(slug: str, number: int):
 @bp.get("/<slug>/")
 def post(slug: str):
     """Show a published post or static page."""
-    found = services.get_post(slug) or abort(404)
+    found = services.get_post(slug)
+    if found is None:
+        from blog.admin.services import redirect_for  # a slug the post used to have: 301
+
+        moved = redirect_for(slug)
+        return redirect(moved, 301) if moved else abort(404)
     more = services.read_more(found) if found.type == "post" else []
     return render_template("posts/post.html", post=found, read_more=more)

@@ -1,0 +1,273 @@
+"""Writing posts: listing them for staff, saving the editor's fields, publishing, old slugs."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, delete, func, select
+
+from blog.authors.permissions import can
+from blog.content import make_excerpt, plain_text, reading_time, render_markdown
+from blog.extensions import db
+from blog.models import Post, PostAuthor, PostTag, SlugRedirect, Tag, User, utcnow
+from blog.posts.services import visible, with_cards
+from blog.slugs import slugify, unique_slug
+
+STATUS_FILTERS = ("draft", "scheduled", "published")
+
+
+class PostError(ValueError):
+    """The editor's input cannot be saved; field names the input, message says why."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@dataclass
+class AdminPage:
+    posts: list[Post]
+    number: int
+    has_next: bool
+
+
+def escape_like(text: str) -> str:
+    """Escape LIKE's wildcards so a search for % or _ finds those characters."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def list_posts(
+    user: User,
+    status: str | None = None,
+    author: User | None = None,
+    query: str | None = None,
+    number: int = 1,
+    per_page: int = 25,
+) -> AdminPage:
+    """Return one page of the posts user may see, newest change first, filtered."""
+    stmt = select(Post)
+    if not can(user, "post.view_all"):
+        author = user
+    if author is not None:
+        stmt = stmt.where(
+            Post.id.in_(select(PostAuthor.post_id).where(PostAuthor.author_id == author.id))
+        )
+    now = utcnow()
+    if status == "draft":
+        stmt = stmt.where(Post.status == "draft")
+    elif status == "scheduled":
+        stmt = stmt.where(Post.status == "scheduled", Post.published_at > now)
+    elif status == "published":
+        stmt = stmt.where(visible(now))
+    if query:
+        stmt = stmt.where(Post.title.ilike(f"%{escape_like(query)}%", escape="\\"))
+    stmt = stmt.order_by(Post.updated_at.desc(), Post.id.desc())
+    stmt = stmt.offset((number - 1) * per_page).limit(per_page + 1)
+    posts = list(db.session.scalars(with_cards(stmt)))
+    return AdminPage(posts=posts[:per_page], number=number, has_next=len(posts) > per_page)
+
+
+def display_status(post: Post, now: datetime | None = None) -> str:
+    """Return what readers see of a post: draft, scheduled (not yet due) or published."""
+    now = now or utcnow()
+    if post.status == "draft" or post.published_at is None:
+        return "draft"
+    return "scheduled" if post.published_at > now else "published"
+
+
+def staff_members() -> list[User]:
+    """Return every active staff member, by name."""
+    return list(
+        db.session.scalars(select(User).where(User.is_active.is_(True)).order_by(User.name))
+    )
+
+
+def all_tags() -> list[Tag]:
+    """Return every tag, by name."""
+    return list(db.session.scalars(select(Tag).order_by(func.lower(Tag.name))))
+
+
+# --- Saving the editor ----------------------------------------------------------------------
+
+
+def new_post() -> Post:
+    """Start a draft (added to the session, with its author, by save_post)."""
+    return Post(title="", slug="", markdown="", status="draft", type="post")
+
+
+def save_post(post: Post, values: dict, user: User) -> None:
+    """Copy the editor's fields onto post and render its body; raise PostError.
+
+    Only fields the user may change are taken: authors and featured need post.set_authors,
+    new tags tag.create; a new post is written by user unless an editor names authors.
+    Status is changed by the publishing functions, never here.
+    """
+    # Look everything up before touching the post, so no half-filled post is flushed.
+    tags = find_tags(values.get("tags") or [], create=can(user, "tag.create"))
+    authors = None
+    if can(user, "post.set_authors") and values.get("authors"):
+        authors = find_authors(values["authors"])
+    elif post.id is None:
+        authors = [user]
+    title = values["title"] or "Untitled"
+    slug = choose_slug(post, values.get("slug"), title)
+    old_slug = post.slug
+    post.title, post.slug = title, slug
+    post.markdown = values["markdown"]
+    post.html = render_markdown(post.markdown)
+    post.plaintext = plain_text(post.html)
+    post.excerpt = make_excerpt(post.plaintext)
+    post.reading_time = reading_time(post.plaintext)
+    for name in ("custom_excerpt", "meta_title", "meta_description", "feature_image_alt"):
+        setattr(post, name, values.get(name))
+    if values.get("remove_feature_image"):
+        post.feature_image = None
+    elif values.get("feature_image"):
+        post.feature_image = values["feature_image"]
+    if can(user, "post.set_authors"):
+        post.featured = bool(values.get("featured"))
+    if post.id is None:
+        db.session.add(post)
+    set_tags(post, tags)
+    if authors is not None:
+        set_authors(post, authors)
+    keep_old_slug(post, old_slug)
+    db.session.flush()
+
+
+def find_tags(names: list[str], create: bool) -> list[Tag]:
+    """Return tags for names in order, matching by name or slug; create missing ones if allowed."""
+    tags = []
+    for name in names:
+        tag = db.session.scalar(
+            select(Tag).where((func.lower(Tag.name) == name.lower()) | (Tag.slug == slugify(name)))
+        )
+        if tag is None:
+            if not create:
+                raise PostError("tags", f"There is no tag “{name}”, and you cannot create tags.")
+            tag = Tag(name=name, slug=unique_slug(Tag, name))
+            db.session.add(tag)
+            db.session.flush()
+        if tag not in tags:
+            tags.append(tag)
+    return tags
+
+
+def find_authors(slugs: list[str]) -> list[User]:
+    """Return active staff for slugs (or email addresses) in order; raise PostError."""
+    authors = []
+    for ref in slugs:
+        user = db.session.scalar(
+            select(User).where(
+                (User.slug == ref.lower()) | (func.lower(User.email) == ref.lower()),
+                User.is_active.is_(True),
+            )
+        )
+        if user is None:
+            raise PostError("authors", f"There is no active staff member “{ref}”.")
+        if user not in authors:
+            authors.append(user)
+    return authors
+
+
+def set_tags(post: Post, tags: list[Tag]) -> None:
+    """Give post exactly these tags in this order, keeping links that stay."""
+    kept = {link.tag_id: link for link in post.tag_links if link.tag_id is not None}
+    post.tag_links = [kept.get(tag.id) or PostTag(tag=tag) for tag in tags]
+    post.tag_links.reorder()
+
+
+def set_authors(post: Post, authors: list[User]) -> None:
+    """Give post exactly these authors in this order (the first is the primary author)."""
+    kept = {link.author_id: link for link in post.author_links if link.author_id is not None}
+    post.author_links = [kept.get(user.id) or PostAuthor(author=user) for user in authors]
+    post.author_links.reorder()
+
+
+def choose_slug(post: Post, wanted: str | None, title: str) -> str:
+    """Return the post's slug: the one asked for, else one from the title while a draft.
+
+    A draft whose slug still follows its title keeps following it; a published post keeps
+    its slug unless one is asked for. Never a reserved word, never another post's.
+    """
+    automatic = not post.slug or (
+        post.status == "draft"
+        and re.fullmatch(rf"{re.escape(slugify(post.title) or 'untitled')}(-[0-9]+)?", post.slug)
+    )
+    if not wanted or (automatic and wanted == post.slug):
+        wanted = post.slug if post.slug and not automatic else slugify(title)
+    return unique_slug(Post, wanted or "untitled", exclude_id=post.id)
+
+
+def keep_old_slug(post: Post, old: str | None) -> None:
+    """After a slug change, keep the old slug of a post readers have seen as a redirect."""
+    if not old or old == post.slug:
+        return
+    # The new slug belongs to this post now, whichever post it used to redirect to.
+    db.session.execute(delete(SlugRedirect).where(SlugRedirect.old_slug == post.slug))
+    if post.status == "draft":
+        return
+    redirect = db.session.scalar(select(SlugRedirect).where(SlugRedirect.old_slug == old))
+    if redirect is None:
+        db.session.add(SlugRedirect(old_slug=old, post=post))
+    else:
+        redirect.post = post
+
+
+def redirect_for(slug: str) -> str | None:
+    """Return the URL a post that readers may see now has, if slug is one it used to have."""
+    post = db.session.scalar(
+        select(Post)
+        .join(SlugRedirect, SlugRedirect.post_id == Post.id)
+        .where(and_(SlugRedirect.old_slug == slug, visible()))
+    )
+    return post.url if post is not None else None
+
+
+# --- Publishing -----------------------------------------------------------------------------
+
+
+def publish(post: Post, when: datetime | None = None) -> None:
+    """Publish post now, or at a past moment to back-date it; raise PostError for the future."""
+    now = utcnow()
+    if when is not None and when > now:
+        raise PostError("published_at", "That time is in the future: use Schedule instead.")
+    post.status = "published"
+    post.published_at = when or (
+        post.published_at if post.published_at and post.published_at <= now else now
+    )
+
+
+def schedule(post: Post, when: datetime | None) -> None:
+    """Schedule post for a future moment; readers see it from then on (no job needed)."""
+    if when is None or when <= utcnow():
+        raise PostError("published_at", "Choose a date and time in the future to schedule.")
+    post.status = "scheduled"
+    post.published_at = when
+
+
+def unpublish(post: Post) -> None:
+    """Turn post back into a draft, hidden from readers."""
+    post.status = "draft"
+    post.published_at = None
+
+
+def update_date(post: Post, when: datetime | None) -> None:
+    """Apply an edited publication date to a published or scheduled post; raise PostError."""
+    if when is None or post.status == "draft":
+        return
+    if post.status == "scheduled":
+        schedule(post, when)
+    elif when > utcnow():
+        raise PostError("published_at", "To publish later, unpublish the post and schedule it.")
+    else:
+        post.published_at = when
+
+
+def delete_post(post: Post) -> None:
+    """Delete post; its tag and author links and old slugs go with it."""
+    db.session.delete(post)
+    db.session.flush()

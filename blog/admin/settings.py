@@ -1,0 +1,50 @@
+"""The settings screen (administrators): the site's title, look, navigation and newsletter."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from blog import images
+from blog.admin import store
+from blog.admin.forms import parse_settings
+from blog.admin.views import bp
+from blog.authors.permissions import can
+from blog.extensions import db
+from blog.site import settings as site_settings
+
+
+def _page(values: dict, errors: dict, status: int = 200):
+    """Render the settings form with values (stored or as typed) and errors."""
+    navigation = list(values.get("navigation") or []) + [{"label": "", "url": ""}] * 2
+    return render_template(
+        "admin/settings.html", values=values, errors=errors, navigation=navigation
+    ), status
+
+
+@bp.route("/admin/settings/", methods=["GET", "POST"])
+def settings():
+    """Show and save the site settings; they apply from the next request, no restart."""
+    if not can(current_user, "settings.edit"):
+        abort(403)
+    current = dict(site_settings())
+    if request.method == "GET":
+        return _page(current, {})
+    form = parse_settings(request.form)
+    upload = request.files.get("logo_file")
+    if form.ok and upload is not None and upload.filename:
+        try:
+            form.values["logo"] = images.save_image(upload)
+        except images.UploadError as error:
+            form.errors["logo_file"] = error.message
+            return _page({**current, **form.values}, form.errors, error.status)
+    if not form.ok:
+        return _page({**current, **form.values}, form.errors, 422)
+    if form.values.pop("remove_logo"):
+        form.values["logo"] = None
+    elif not form.values.get("logo"):
+        form.values["logo"] = current.get("logo")
+    store.save_settings(form.values)
+    db.session.commit()
+    flash("Settings saved.", "success")
+    return redirect(url_for("admin.settings"), 303)

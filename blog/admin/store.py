@@ -1,0 +1,90 @@
+"""Site settings saved from the settings screen: stored as JSON rows, read on every request."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from blog.extensions import db
+from blog.models import Setting, utcnow
+
+log = logging.getLogger(__name__)
+
+# The keys of blog.site.SETTING_KEYS an administrator may change ("url" stays in config).
+EDITABLE = (
+    "title",
+    "description",
+    "language",
+    "accent_color",
+    "navigation",
+    "logo",
+    "newsletter_sender_name",
+    "newsletter_sender_email",
+    "blocked_domains",
+)
+COLOR = re.compile(r"#[0-9a-f]{6}")
+DEFAULT_ACCENT = "#ff1a75"
+
+
+def load_settings() -> dict:
+    """Return the stored overrides (the loader blog.site.settings() calls once a request)."""
+    try:
+        rows = db.session.execute(select(Setting.key, Setting.value)).all()
+    except SQLAlchemyError:  # no table yet, or the database is busy: fall back to config
+        log.warning("Could not read stored settings; using config defaults", exc_info=True)
+        db.session.rollback()
+        return {}
+    stored = {}
+    for key, value in rows:
+        if key in EDITABLE:
+            try:
+                stored[key] = json.loads(value)
+            except ValueError:
+                log.warning("Ignoring unreadable stored setting %s", key)
+    return stored
+
+
+def save_settings(values: dict) -> None:
+    """Store settings (keys from EDITABLE) so they override config from the next request."""
+    existing = {row.key: row for row in db.session.scalars(select(Setting))}
+    for key, value in values.items():
+        if key not in EDITABLE:
+            continue
+        encoded = json.dumps(value)
+        if key in existing:
+            existing[key].value = encoded
+        else:
+            db.session.add(Setting(key=key, value=encoded, updated_at=utcnow()))
+    db.session.flush()
+
+
+def accent_color(value: object) -> str:
+    """Return value if it is a #rrggbb colour, else the default accent."""
+    text = str(value or "").lower()
+    return text if COLOR.fullmatch(text) else DEFAULT_ACCENT
+
+
+def contrast_color(color: str) -> str:
+    """Return black or white, whichever reads better on color (WCAG relative luminance)."""
+
+    def channel(hex_pair: str) -> float:
+        c = int(hex_pair, 16) / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(color[i : i + 2]) for i in (1, 3, 5))
+    luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    return "#15171a" if luminance > 0.179 else "#ffffff"
+
+
+def theme_css(color: str) -> str:
+    """Return the stylesheet that carries the accent colour to every page."""
+    return (
+        f":root {{\n  --accent: {color};\n  --accent-contrast: {contrast_color(color)};\n}}\n"
+        # The logo from the settings screen sits where the title would: keep it title-sized.
+        ".site-title__logo {\n  display: block;\n  height: 2.25rem;\n  width: auto;\n"
+        "  max-width: 14rem;\n  object-fit: contain;\n}\n"
+    )

@@ -1,0 +1,148 @@
+"""Staff forms: turn request.form into clean values plus an errors dict (field -> message)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from werkzeug.datastructures import MultiDict
+
+from blog.accounts import AccountError, check_password_rules, normalise_email
+from blog.models import ROLES
+from blog.slugs import RESERVED, slugify
+
+
+@dataclass
+class Form:
+    """Clean values and what was wrong with the rest; `data` echoes the input back."""
+
+    data: MultiDict
+    values: dict = field(default_factory=dict)
+    errors: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def text(
+        self, name: str, label: str, max_length: int, required: bool = False, lines: bool = False
+    ) -> str | None:
+        """Read a text field: trimmed, bounded, no NUL, one line unless lines; None if blank."""
+        value = self.data.get(name, "")
+        if "\x00" in value:
+            self.errors[name] = f"{label} contains a character that is not allowed."
+            return None
+        value = value.replace("\r\n", "\n").strip()
+        if not lines:
+            value = " ".join(value.split())
+        if len(value) > max_length:
+            self.errors[name] = f"{label} can be at most {max_length} characters."
+        elif required and not value:
+            self.errors[name] = f"{label} is required."
+        self.values[name] = value or None
+        return value or None
+
+
+def parse_login(data: MultiDict) -> Form:
+    """Read the sign-in form; an unusable address is not an error here (same answer for all)."""
+    form = Form(data)
+    form.values["email"] = data.get("email", "").strip()[:254]
+    form.values["password"] = data.get("password", "")[:1000]
+    form.values["remember"] = data.get("remember") in ("on", "1", "true", "yes")
+    if not form.values["email"] or not form.values["password"]:
+        form.errors["form"] = "Enter your email address and password."
+    return form
+
+
+def check_new_password(form: Form, name: str = "password", confirm: str = "confirm") -> None:
+    """Check a new password and its confirmation."""
+    password = form.data.get(name, "")
+    try:
+        check_password_rules(password)
+    except AccountError as error:
+        form.errors[name] = str(error)
+    if password != form.data.get(confirm, ""):
+        form.errors.setdefault(confirm, "The two passwords do not match.")
+    form.values[name] = password
+
+
+def parse_email(form: Form, name: str = "email", label: str = "Email address") -> str | None:
+    """Read and normalise an email address."""
+    raw = form.data.get(name, "").strip()
+    if "\x00" in raw or "\n" in raw or "\r" in raw or len(raw) > 254 or not raw:
+        form.errors[name] = f"Enter a valid {label.lower()}."
+        return None
+    try:
+        value = normalise_email(raw)
+    except AccountError:
+        form.errors[name] = f"Enter a valid {label.lower()}."
+        return None
+    form.values[name] = value
+    return value
+
+
+def parse_account(data: MultiDict, with_email: bool = True) -> Form:
+    """Read a new account: name, (email,) password and confirmation."""
+    form = Form(data)
+    form.text("name", "Name", 191, required=True)
+    if with_email:
+        parse_email(form)
+    check_new_password(form)
+    return form
+
+
+def parse_invite(data: MultiDict, roles: tuple[str, ...]) -> Form:
+    """Read an invite: an address and one of the roles the inviter may give."""
+    form = Form(data)
+    parse_email(form)
+    role = data.get("role", "")
+    if role not in roles or role not in ROLES:
+        form.errors["role"] = "Choose one of the roles offered."
+    form.values["role"] = role
+    return form
+
+
+def website(form: Form, name: str = "website") -> None:
+    """Read an optional http(s) address."""
+    value = form.text(name, "Website", 2000)
+    if value:
+        parts = urlsplit(value)
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            form.errors[name] = "Give a web address starting with https:// or http://."
+        elif any(ch.isspace() or not ch.isprintable() for ch in value):
+            form.errors[name] = "A web address cannot contain spaces."
+
+
+_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+def slug(form: Form, name: str = "slug", fallback: str | None = None) -> None:
+    """Read an optional slug: the typed one slugified (or fallback's), never a reserved word."""
+    raw = form.text(name, "Slug", 185)
+    value = slugify(raw or fallback or "")
+    if raw and not value:
+        form.errors[name] = "A slug needs some letters or digits."
+    elif value in RESERVED:
+        form.errors[name] = f"“{value}” is reserved for the site itself; choose another slug."
+    form.values[name] = value or None
+
+
+def parse_profile(data: MultiDict) -> Form:
+    """Read the profile form: name, slug, bio, website, location."""
+    form = Form(data)
+    form.text("name", "Name", 191, required=True)
+    slug(form, fallback=form.values.get("name"))
+    form.text("bio", "Bio", 500, lines=True)
+    form.text("location", "Location", 191)
+    website(form)
+    form.values["remove_image"] = data.get("remove_image") == "on"
+    return form
+
+
+def parse_password_change(data: MultiDict) -> Form:
+    """Read the password change form: the current password and the new one twice."""
+    form = Form(data)
+    form.values["current"] = data.get("current", "")[:1000]
+    check_new_password(form)
+    return form

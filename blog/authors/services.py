@@ -1,0 +1,261 @@
+"""Staff accounts' services: sign-in limits, reset links, invites, and the mail they send."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import re
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from flask import current_app, render_template, session
+from flask_mail import Message
+from itsdangerous import BadData, URLSafeSerializer
+from sqlalchemy import delete, func, select
+
+from blog.accounts import AccountError, create_user, normalise_email
+from blog.extensions import db, mail
+from blog.models import Invite, LoginAttempt, User, utcnow
+from blog.site import absolute_url
+
+log = logging.getLogger(__name__)
+
+# --- Rate limits on failed sign-ins and reset requests, shared by every worker via the db ----
+
+
+def retry_after(scope: str, key: str, limit: int, window: int) -> int | None:
+    """Return seconds until key may try again, or None while it is under limit in window."""
+    now = utcnow()
+    recent = list(
+        db.session.scalars(
+            select(LoginAttempt.created_at)
+            .where(
+                LoginAttempt.scope == scope,
+                LoginAttempt.key == key[:254],
+                LoginAttempt.created_at > now - timedelta(seconds=window),
+            )
+            .order_by(LoginAttempt.created_at.desc())
+            .limit(limit)
+        )
+    )
+    if len(recent) < limit:
+        return None
+    # The limit lifts once the limit-th newest attempt leaves the window.
+    return max(1, math.ceil(window - (now - recent[-1]).total_seconds()))
+
+
+def record_attempt(scope: str, key: str) -> None:
+    """Count one attempt against key, and forget attempts older than a day."""
+    db.session.add(LoginAttempt(scope=scope, key=key[:254], created_at=utcnow()))
+    db.session.execute(
+        delete(LoginAttempt).where(LoginAttempt.created_at < utcnow() - timedelta(days=1))
+    )
+
+
+def clear_attempts(scope: str, key: str) -> None:
+    """Forget key's attempts (after a successful sign-in)."""
+    db.session.execute(
+        delete(LoginAttempt).where(LoginAttempt.scope == scope, LoginAttempt.key == key[:254])
+    )
+
+
+def account_key(email: str) -> str:
+    """Return the key failed sign-ins for an address count against, known or not."""
+    return email.strip().lower()[:254]
+
+
+def find_staff(email: str) -> User | None:
+    """Return the user with this address (any letter case), or None."""
+    try:
+        address = normalise_email(email)
+    except AccountError:
+        return None
+    return db.session.scalar(select(User).where(func.lower(User.email) == address.lower()))
+
+
+# --- Where to go after signing in -----------------------------------------------------------
+
+_SAFE_PATH = re.compile(r"/[A-Za-z0-9\-._~!$&'()*+,;=:@/%?]*")
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Return target if it is a path on this site, else default (no open redirects)."""
+    if not target or len(target) > 2000 or not _SAFE_PATH.fullmatch(target):
+        return default
+    decoded = target
+    for _ in range(3):  # %252F decodes to %2F, then to /
+        decoded = unquote(decoded)
+    if decoded.startswith(("//", "/\\")) or "\\" in decoded:
+        return default
+    if any(not ch.isprintable() or ch.isspace() for ch in decoded):
+        return default
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else default
+
+
+# --- Sessions end when the password changes -------------------------------------------------
+
+SESSION_PASSWORD_KEY = "_pw"
+
+
+def password_fingerprint(user: User) -> str:
+    """Return a short digest of the user's password hash; it changes with the password."""
+    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
+
+
+def remember_password(user: User) -> None:
+    """Tie the current session to the user's current password."""
+    session[SESSION_PASSWORD_KEY] = password_fingerprint(user)
+
+
+def session_is_current(user: User) -> bool:
+    """Tell whether this session was started with the user's current password."""
+    return session.get(SESSION_PASSWORD_KEY) == password_fingerprint(user)
+
+
+# --- Password reset links: signed, expiring, single use -------------------------------------
+
+
+def _reset_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt="password-reset")
+
+
+def make_reset_token(user: User) -> str:
+    """Return a signed token naming the user, the time and their current password's digest.
+
+    Setting a new password changes the digest, so a token works once.
+    """
+    issued = int(utcnow().timestamp())
+    return _reset_serializer().dumps({"u": user.id, "p": password_fingerprint(user), "t": issued})
+
+
+def user_for_reset_token(token: str) -> User | None:
+    """Return the active user a valid, unexpired, unused reset token names, else None."""
+    try:
+        data = _reset_serializer().loads(token)
+        user_id, fingerprint, issued = int(data["u"]), str(data["p"]), int(data["t"])
+    except (BadData, KeyError, TypeError, ValueError):
+        return None
+    age = utcnow().timestamp() - issued
+    if not 0 <= age <= current_app.config["PASSWORD_RESET_MAX_AGE"]:
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active or password_fingerprint(user) != fingerprint:
+        return None
+    return user
+
+
+def send_reset_link(user: User) -> None:
+    """Mail the user a link to choose a new password."""
+    from flask import url_for
+
+    link = absolute_url(url_for("authors.reset", token=make_reset_token(user)))
+    send_mail(user.email, "Reset your password", "reset", user=user, link=link)
+
+
+# --- Invites --------------------------------------------------------------------------------
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_invite(inviter: User, email: str, role: str) -> tuple[Invite, str]:
+    """Add an invite for email with role; return it and the token for its link.
+
+    Raises AccountError when the address is invalid or already belongs to staff. An earlier
+    pending invite for the same address is replaced.
+    """
+    address = normalise_email(email)
+    if find_staff(address) is not None:
+        raise AccountError(f"{address} is already a member of staff.")
+    db.session.execute(
+        delete(Invite).where(
+            func.lower(Invite.email) == address.lower(), Invite.accepted_at.is_(None)
+        )
+    )
+    token = secrets.token_urlsafe(32)
+    days = current_app.config["INVITE_MAX_AGE_DAYS"]
+    invite = Invite(
+        email=address,
+        role=role,
+        token_hash=_token_hash(token),
+        invited_by=inviter,
+        created_at=utcnow(),
+        expires_at=utcnow() + timedelta(days=days),
+    )
+    db.session.add(invite)
+    db.session.flush()
+    return invite, token
+
+
+def find_invite(token: str) -> Invite | None:
+    """Return the pending, unexpired invite for a link's token, else None."""
+    if not token or len(token) > 200:
+        return None
+    invite = db.session.scalar(select(Invite).where(Invite.token_hash == _token_hash(token)))
+    if invite is None or invite.accepted_at is not None or invite.expires_at < utcnow():
+        return None
+    return invite
+
+
+def accept_invite(invite: Invite, name: str, password: str) -> User:
+    """Create the invited staff account and use up the invite; raise AccountError."""
+    if find_staff(invite.email) is not None:
+        raise AccountError(f"{invite.email} is already a member of staff.")
+    user = create_user(email=invite.email, name=name, role=invite.role, password=password)
+    invite.accepted_at = utcnow()
+    return user
+
+
+def invite_link(token: str) -> str:
+    """Return the absolute URL an invitee opens."""
+    from flask import url_for
+
+    return absolute_url(url_for("authors.accept_invite", token=token))
+
+
+def pending_invites() -> list[Invite]:
+    """Return invites not yet accepted or expired, newest first."""
+    return list(
+        db.session.scalars(
+            select(Invite)
+            .where(Invite.accepted_at.is_(None), Invite.expires_at > utcnow())
+            .order_by(Invite.created_at.desc())
+        )
+    )
+
+
+# --- Mail -----------------------------------------------------------------------------------
+
+
+def send_mail(to: str, subject: str, template: str, **context) -> None:
+    """Send a text + HTML message rendered from templates/email/<template>.{txt,html}.
+
+    With the mail module's outbox (blog.mail.queue) the message leaves once the caller
+    commits. Without it: Flask-Mail over SMTP, or an .eml file in instance/mail/ when no
+    MAIL_SERVER is set, so a new install works without a mail server.
+    """
+    text = render_template(f"email/{template}.txt", **context)
+    html = render_template(f"email/{template}.html", **context)
+    try:
+        from blog.mail import queue  # the mail module owns delivery once it exists
+    except ImportError:
+        _send_directly(Message(subject=subject, recipients=[to], body=text, html=html))
+    else:
+        queue(to, subject, text, html)
+
+
+def _send_directly(message: Message) -> None:
+    """Deliver over SMTP, or write the message to instance/mail/ when no server is set."""
+    if current_app.config.get("MAIL_SERVER"):
+        mail.send(message)
+        return
+    folder = Path(current_app.instance_path) / "mail"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{utcnow():%Y%m%dT%H%M%S}-{secrets.token_hex(4)}.eml"
+    path.write_bytes(message.as_bytes())
+    log.warning("No MAIL_SERVER set: wrote %r to %s", message.subject, path)

@@ -1,0 +1,202 @@
+"""Image uploads: checked by content, size and pixel count, re-encoded without metadata, and
+stored in a few widths under the instance folder with generated names.
+
+A stored image is `<32 hex>-<width>.<ext>`; its smaller widths share the hex part, so the URLs
+of every width follow from the largest one's name without touching the disk.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import secrets
+import warnings
+from pathlib import Path
+
+from flask import current_app
+from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
+from werkzeug.datastructures import FileStorage
+
+FORMATS = ("JPEG", "PNG", "GIF", "WEBP")
+# What each accepted format is stored as: a still GIF becomes a PNG.
+EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}
+MIMETYPES = {"jpg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp"}
+SAVE_FORMATS = {"jpg": "JPEG", "png": "PNG", "gif": "GIF", "webp": "WEBP"}
+NAME = re.compile(r"(?P<token>[0-9a-f]{32})-(?P<width>[0-9]{1,5})\.(?P<ext>jpg|png|gif|webp)")
+URL_PREFIX = "/uploads/"
+MAX_FRAMES = 200
+
+
+class UploadError(Exception):
+    """An upload was refused; status is the HTTP status to answer with, message says why."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def upload_dir() -> Path:
+    """Return the folder uploads live in (inside the instance folder), creating it."""
+    folder = Path(current_app.instance_path) / current_app.config["UPLOAD_FOLDER"]
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def save_image(file: FileStorage | None) -> str:
+    """Check, re-encode and store an uploaded image in several widths; return its URL.
+
+    Raises UploadError: 400 (missing, empty or damaged), 413 (too many bytes or pixels) or
+    415 (not a JPEG, PNG, GIF or WebP image). Nothing is left on disk when it raises.
+    """
+    data = _read(file)
+    image = _open(data)
+    frames = _decode(image)
+    ext = EXTENSIONS[image.format] if len(frames) > 1 or image.format != "GIF" else "png"
+    widths = current_app.config["IMAGE_WIDTHS"]
+    largest = min(frames[0].width, max(widths))
+    token = secrets.token_hex(16)
+    sizes = [w for w in widths if w < largest] + [largest]
+    folder = upload_dir()
+    written: list[Path] = []
+    try:
+        for width in sizes:
+            path = folder / f"{token}-{width}.{ext}"
+            _write(path, [_resized(frame, width) for frame in frames], ext, image.info)
+            written.append(path)
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    return f"{URL_PREFIX}{token}-{largest}.{ext}"
+
+
+def srcset(url: str | None) -> str:
+    """Return a srcset listing every stored width of an uploaded image ("" for other URLs)."""
+    found = _parse(url)
+    if not found:
+        return ""
+    token, largest, ext = found
+    widths = [w for w in current_app.config["IMAGE_WIDTHS"] if w < largest] + [largest]
+    return ", ".join(f"{URL_PREFIX}{token}-{w}.{ext} {w}w" for w in widths)
+
+
+def delete_image(url: str | None) -> None:
+    """Remove every stored width of an uploaded image (nothing for other URLs)."""
+    found = _parse(url)
+    if not found:
+        return
+    token, largest, ext = found
+    for width in [w for w in current_app.config["IMAGE_WIDTHS"] if w < largest] + [largest]:
+        (upload_dir() / f"{token}-{width}.{ext}").unlink(missing_ok=True)
+
+
+def stored_path(name: str) -> Path | None:
+    """Return the file for an upload's name, or None if the name is not one we generate."""
+    if not NAME.fullmatch(name):
+        return None
+    path = upload_dir() / name
+    return path if path.is_file() else None
+
+
+def _parse(url: str | None) -> tuple[str, int, str] | None:
+    """Split an upload URL into (token, width, extension), or None."""
+    if not url or not url.startswith(URL_PREFIX):
+        return None
+    match = NAME.fullmatch(url[len(URL_PREFIX) :])
+    return (match["token"], int(match["width"]), match["ext"]) if match else None
+
+
+def _read(file: FileStorage | None) -> bytes:
+    """Read the upload into memory, refusing more than IMAGE_MAX_BYTES."""
+    if file is None or not file.filename and not file.content_length:
+        raise UploadError(400, "Choose an image to upload.")
+    limit = current_app.config["IMAGE_MAX_BYTES"]
+    data = file.stream.read(limit + 1)
+    if len(data) > limit:
+        raise UploadError(413, f"Images can be at most {limit // (1024 * 1024)} MB.")
+    if not data:
+        raise UploadError(400, "That file is empty.")
+    return data
+
+
+def _open(data: bytes) -> Image.Image:
+    """Identify the image by its content and check its pixel count before decoding it."""
+    limit = current_app.config["IMAGE_MAX_PIXELS"]
+    too_big = UploadError(
+        413, f"That image has too many pixels (the limit is {limit // 1_000_000} megapixels)."
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(io.BytesIO(data), formats=FORMATS)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise too_big from None
+        except UnidentifiedImageError:
+            raise UploadError(415, "Upload a JPEG, PNG, GIF or WebP image.") from None
+        except Exception:  # Pillow raises many kinds of errors for broken headers
+            raise UploadError(400, "That image is damaged and cannot be read.") from None
+    width, height = image.size
+    frames = getattr(image, "n_frames", 1)
+    if width < 1 or height < 1:
+        raise UploadError(400, "That image is damaged and cannot be read.")
+    if width * height > limit or frames > MAX_FRAMES or width * height * frames > limit * 2:
+        raise too_big
+    return image
+
+
+def _decode(image: Image.Image) -> list[Image.Image]:
+    """Decode every frame into plain RGB(A) pixels, upright, with no metadata attached."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            if getattr(image, "n_frames", 1) > 1:
+                frames = [_clean(frame, image.format) for frame in ImageSequence.Iterator(image)]
+            else:
+                frames = [_clean(ImageOps.exif_transpose(image), image.format)]
+    except Exception:  # truncated data, bad chunks, broken frames
+        raise UploadError(400, "That image is damaged or incomplete.") from None
+    return frames
+
+
+def _clean(frame: Image.Image, source_format: str) -> Image.Image:
+    """Copy a frame's pixels into a fresh image: metadata (EXIF, GPS, text chunks) stays behind."""
+    has_alpha = frame.mode in ("RGBA", "LA", "PA") or "transparency" in frame.info
+    mode = "RGBA" if has_alpha and source_format != "JPEG" else "RGB"
+    pixels = frame.convert(mode)
+    fresh = Image.new(mode, pixels.size)
+    fresh.paste(pixels)
+    return fresh
+
+
+def _resized(frame: Image.Image, width: int) -> Image.Image:
+    """Scale a frame down to width, keeping its proportions."""
+    if frame.width <= width:
+        return frame
+    height = max(1, round(frame.height * width / frame.width))
+    return frame.resize((width, height), Image.Resampling.LANCZOS)
+
+
+def _write(path: Path, frames: list[Image.Image], ext: str, info: dict) -> None:
+    """Encode frames to path atomically (a temporary file renamed into place)."""
+    draft = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    options: dict = {}
+    if ext == "jpg":
+        options = {"quality": 85, "optimize": True, "progressive": True}
+    elif ext == "webp":
+        options = {"quality": 85}
+    elif ext == "png":
+        options = {"optimize": True}
+    if len(frames) > 1:
+        options.update(
+            save_all=True,
+            append_images=frames[1:],
+            duration=info.get("duration", 100),
+            loop=info.get("loop", 0),
+        )
+    try:
+        frames[0].save(draft, format=SAVE_FORMATS[ext], **options)
+        os.replace(draft, path)
+    finally:
+        draft.unlink(missing_ok=True)
