@@ -25,6 +25,13 @@ class Defaults:
     NEWSLETTER_SENDER_NAME = None
     NEWSLETTER_SENDER_EMAIL = None
     NEWSLETTER_BLOCKED_DOMAINS: list[str] = []
+    # Subscribe limits (Flask-Limiter strings) per client IP and per address; how many
+    # confirmation mails one address may get in 24 hours; how long a confirmation link lives.
+    NEWSLETTER_SUBSCRIBE_LIMIT_PER_IP = "10 per minute; 100 per day"
+    NEWSLETTER_SUBSCRIBE_LIMIT_PER_ADDRESS = "5 per minute; 20 per day"
+    NEWSLETTER_CONFIRMATIONS_PER_DAY = 3
+    NEWSLETTER_CONFIRM_HOURS = 24
+    NEWSLETTER_CHECK_DELIVERABILITY = False  # True: look up the domain's MX record (DNS)
     # Host names a request may carry; None derives them from SITE_URL plus localhost.
     TRUSTED_HOSTS = None
 
@@ -47,6 +54,18 @@ class Defaults:
     MAIL_USERNAME = None
     MAIL_PASSWORD = None
     MAIL_DEFAULT_SENDER = None
+    MAIL_TIMEOUT = 30  # seconds an SMTP connection may stall before the message is retried
+    MAIL_MAX_EMAILS = 500  # messages per SMTP connection before it is reopened
+    # The outbox sender: an in-process thread by default (set False when `flask worker` runs),
+    # how often it looks for due mail, how many rows it claims at once and for how long,
+    # and the retry back-off for mail the SMTP server could not take yet.
+    MAIL_BACKGROUND_SENDER = True
+    MAIL_POLL_SECONDS = 5
+    MAIL_BATCH_SIZE = 50
+    MAIL_LEASE_SECONDS = 120
+    MAIL_RETRY_BASE_SECONDS = 30
+    MAIL_RETRY_MAX_SECONDS = 3600
+    MAIL_GIVE_UP_HOURS = 72
 
     # Staff sign-in: failed attempts allowed per account and per IP within the window (seconds),
     # password reset links' lifetime and request limits (per hour), invites' lifetime (days).

@@ -335,3 +335,32 @@ def login():
         return client.post("/login", data=data)
 
     return sign_in
+
+
+# --- Newsletter mail -------------------------------------------------------------------------
+
+
+def received(sink) -> list:
+    """Parse what an SMTP sink received into EmailMessage objects, in arrival order."""
+    from email import message_from_bytes, policy
+
+    with sink.lock:
+        raw = [content for _, _, content in sink.messages]
+    return [message_from_bytes(content, policy=policy.default) for content in raw]
+
+
+@pytest.fixture
+def smtp_server():
+    """Start another real SMTP server on 127.0.0.1 with a given aiosmtpd handler: a slow one,
+    one that refuses some recipients, one that counts connections. Returns (host, port)."""
+    controllers = []
+
+    def start(handler) -> tuple[str, int]:
+        controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+        controller.start()
+        controllers.append(controller)
+        return controller.hostname, controller.port
+
+    yield start
+    for controller in controllers:
+        controller.stop()

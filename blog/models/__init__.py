@@ -3,17 +3,20 @@
 from blog.models.admin import Invite, LoginAttempt, Setting, SlugRedirect
 from blog.models.base import Base, utcnow
 from blog.models.content import ROLES, Post, PostAuthor, PostTag, Tag, User
+from blog.models.newsletter import OutboxMessage, Subscriber
 
 __all__ = [
     "ROLES",
     "Base",
     "Invite",
     "LoginAttempt",
+    "OutboxMessage",
     "Post",
     "PostAuthor",
     "PostTag",
     "Setting",
     "SlugRedirect",
+    "Subscriber",
     "Tag",
     "User",
     "utcnow",

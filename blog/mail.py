@@ -1,0 +1,495 @@
+"""Outgoing mail. Every message is first a row in the outbox, written in the caller's transaction.
+Senders claim due rows atomically, deliver them over one reused SMTP connection (or into
+instance/mail/ when no server is set) and record each outcome at once, so a crash can repeat at
+most the one message in flight. What the server cannot take yet is retried with back-off."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import re
+import smtplib
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
+from email import policy as email_policy
+from email.headerregistry import HeaderRegistry, UnstructuredHeader
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid, parseaddr
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, g, has_app_context
+from sqlalchemy import and_, or_, select, update
+
+from blog import extensions
+from blog.extensions import db
+from blog.models import OutboxMessage, Subscriber, utcnow
+from blog.models.newsletter import PRIORITY_NOW
+
+log = logging.getLogger(__name__)
+
+
+def init_app(app: Flask) -> None:
+    """Set up Flask-Mail (its settings are ours) for anything that uses extensions.mail.
+
+    Importing this module rebinds the package attribute blog.mail from the Flask-Mail object
+    to this module, so create_app's `mail.init_app(app)` reaches here from then on.
+    """
+    extensions.mail.init_app(app)
+
+
+class _UrlListHeader(UnstructuredHeader):
+    """List-Unsubscribe's URLs must arrive whole: fold between the <...> items, never inside."""
+
+    max_count = 1
+
+    def fold(self, *, policy) -> str:
+        return f"{self.name}: " + f",{policy.linesep} ".join(str(self).split(", ")) + policy.linesep
+
+
+_header_types = HeaderRegistry()
+_header_types.map_to_type("list-unsubscribe", _UrlListHeader)
+# CRLF line ends; a header value containing CR or LF raises ValueError (no header injection).
+POLICY = email_policy.SMTP.clone(header_factory=_header_types)
+
+
+def site_host() -> str:
+    """Return the host name of the configured SITE_URL (for Message-IDs and List-Id)."""
+    return urlsplit(current_app.config["SITE_URL"]).hostname or "localhost"
+
+
+def default_sender() -> str:
+    """Return the address part of MAIL_DEFAULT_SENDER."""
+    return parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1] or f"noreply@{site_host()}"
+
+
+def compose(
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    sender: str,
+    reply_to: str | None = None,
+    message_id: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> EmailMessage:
+    """Build a plain-text message with an optional HTML alternative."""
+    message = EmailMessage(policy=POLICY)
+    message["Subject"] = subject
+    message["From"] = sender
+    message["To"] = to
+    if reply_to:
+        message["Reply-To"] = reply_to
+    message["Date"] = formatdate(usegmt=True)
+    message["Message-ID"] = message_id or make_msgid(domain=site_host())
+    for name, value in (headers or {}).items():
+        message[name] = value
+    message.set_content(text)
+    if html:
+        message.add_alternative(html, subtype="html")
+    return message
+
+
+def queue(
+    to: str,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    *,
+    sender: str | None = None,
+    reply_to: str | None = None,
+    headers: dict[str, str] | None = None,
+    kind: str = "message",
+    subscriber_id: int | None = None,
+) -> OutboxMessage:
+    """Add a message to the outbox; it leaves once the caller's transaction commits.
+
+    Raises ValueError for a header value with CR or LF in it.
+    """
+    sender = sender or current_app.config["MAIL_DEFAULT_SENDER"]
+    for value in (to, subject, sender, reply_to or "", *(headers or {}).values()):
+        if "\r" in value or "\n" in value:
+            raise ValueError("Mail header values must be on one line.")
+    row = OutboxMessage(
+        kind=kind,
+        priority=PRIORITY_NOW,
+        recipient=to,
+        subscriber_id=subscriber_id,
+        sender=sender,
+        reply_to=reply_to,
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        headers=json.dumps(headers) if headers else None,
+        message_id=make_msgid(domain=site_host()),
+        next_attempt_at=utcnow(),
+    )
+    db.session.add(row)
+    db.session.flush()
+    note_queued()
+    return row
+
+
+def note_queued() -> None:
+    """Remember that this request queued mail, so the in-process sender is woken after it."""
+    if has_app_context():
+        g.mail_queued = True
+
+
+@dataclass
+class Job:
+    """A claimed outbox row, copied out so no transaction stays open while SMTP talks."""
+
+    id: int
+    kind: str
+    recipient: str
+    subscriber_id: int | None
+    post_id: int | None
+    sender: str | None
+    reply_to: str | None
+    subject: str | None
+    body_text: str | None
+    body_html: str | None
+    headers: str | None
+    message_id: str | None
+    attempts: int
+    created_at: datetime
+
+
+_JOB_COLUMNS = [getattr(OutboxMessage, f.name) for f in fields(Job)]
+
+# kind -> prepare(jobs): loads what a batch of that kind needs in one go and returns a
+# function that builds each job's message, or None when the mail is no longer wanted.
+Builder = Callable[[Job], EmailMessage | None]
+RENDERERS: dict[str, Callable[[list[Job]], Builder]] = {}
+
+
+def register_renderer(kind: str, prepare: Callable[[list[Job]], Builder]) -> None:
+    """Let a part of the app build its own kind of outbox mail at send time."""
+    RENDERERS[kind] = prepare
+
+
+def _stored(jobs: list[Job]) -> Builder:
+    """Build messages whose content was stored when they were queued."""
+
+    def build(job: Job) -> EmailMessage:
+        return compose(
+            to=job.recipient,
+            subject=job.subject or "",
+            text=job.body_text or "",
+            html=job.body_html,
+            sender=job.sender or current_app.config["MAIL_DEFAULT_SENDER"],
+            reply_to=job.reply_to,
+            message_id=job.message_id,
+            headers=json.loads(job.headers) if job.headers else None,
+        )
+
+    return build
+
+
+# --- Transports ------------------------------------------------------------------------------
+
+
+class Unreachable(Exception):
+    """The mail server cannot take any message now (down, refusing, misconfigured)."""
+
+
+class SmtpTransport:
+    """Send over one SMTP connection, reused across messages and reopened when it fails."""
+
+    def __init__(self, config) -> None:
+        self.config = config
+        self.smtp: smtplib.SMTP | None = None
+        self.sent_on_connection = 0
+
+    def send(self, message: EmailMessage, job: Job) -> None:
+        if self.smtp is None or self.sent_on_connection >= (self.config["MAIL_MAX_EMAILS"] or 1e9):
+            self.close()
+            self.smtp = self._connect()
+            self.sent_on_connection = 0
+        try:
+            self.smtp.send_message(message, to_addrs=[job.recipient])
+        except smtplib.SMTPRecipientsRefused as error:
+            if any(code == 421 for code, _ in error.recipients.values()):
+                self.close()
+            raise
+        except smtplib.SMTPResponseException as error:
+            if error.smtp_code == 421:
+                self.close()
+            raise
+        except (OSError, smtplib.SMTPException) as error:
+            self.close()
+            raise Unreachable(f"{type(error).__name__}: {error}") from error
+        self.sent_on_connection += 1
+
+    def _connect(self) -> smtplib.SMTP:
+        cfg = self.config
+        factory = smtplib.SMTP_SSL if cfg["MAIL_USE_SSL"] else smtplib.SMTP
+        try:
+            smtp = factory(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=cfg["MAIL_TIMEOUT"])
+            if cfg["MAIL_USE_TLS"]:
+                smtp.starttls()
+            if cfg["MAIL_USERNAME"]:
+                smtp.login(cfg["MAIL_USERNAME"], cfg["MAIL_PASSWORD"] or "")
+        except (OSError, smtplib.SMTPException) as error:
+            raise Unreachable(f"{type(error).__name__}: {error}") from error
+        return smtp
+
+    def close(self) -> None:
+        if self.smtp is not None:
+            try:
+                self.smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                self.smtp.close()
+            self.smtp = None
+
+
+class FileTransport:
+    """Write each message into instance/mail/ and log its links: mail without a server."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def send(self, message: EmailMessage, job: Job) -> None:
+        path = self.folder / f"{utcnow():%Y%m%d-%H%M%S}-{job.id}.eml"
+        draft = path.with_suffix(".part")
+        draft.write_bytes(message.as_bytes())
+        draft.replace(path)
+        text = message.get_body(preferencelist=("plain",))
+        links = re.findall(r"https?://[^\s<>\"]+", text.get_content() if text else "")
+        log.info("Mail to %s written to %s. Links: %s", job.recipient, path, " ".join(links))
+
+    def close(self) -> None:
+        pass
+
+
+def make_transport() -> SmtpTransport | FileTransport:
+    """Return the SMTP transport, or the file one when no MAIL_SERVER is configured."""
+    if current_app.config.get("MAIL_SERVER"):
+        return SmtpTransport(current_app.config)
+    return FileTransport(Path(current_app.instance_path) / "mail")
+
+
+# --- Claiming and delivering -----------------------------------------------------------------
+
+
+@dataclass
+class Report:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    cancelled: int = 0
+
+    @property
+    def handled(self) -> int:
+        return self.sent + self.retrying + self.failed + self.cancelled
+
+    def add(self, other: Report) -> None:
+        for name in ("sent", "retrying", "failed", "cancelled"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def _due(now: datetime):
+    """Rows a sender may take: queued and due, or claimed by a sender whose lease ran out."""
+    return or_(
+        and_(OutboxMessage.status == "queued", OutboxMessage.next_attempt_at <= now),
+        and_(OutboxMessage.status == "sending", OutboxMessage.claimed_until < now),
+    )
+
+
+def claim(size: int) -> tuple[str, list[Job]]:
+    """Take up to size due rows for this sender alone; return the claim's token and the jobs.
+
+    PostgreSQL skips rows another sender has locked; SQLite writes one transaction at a time
+    (BEGIN IMMEDIATE), and the UPDATE re-checks that each row is still free either way.
+    """
+    now = utcnow()
+    token = f"{socket.gethostname()[:50]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+    pick = (
+        select(OutboxMessage.id)
+        .where(_due(now))
+        .order_by(OutboxMessage.priority, OutboxMessage.id)
+        .limit(size)
+    )
+    if db.session.get_bind().dialect.name == "postgresql":
+        pick = pick.with_for_update(skip_locked=True)
+    ids = db.session.scalars(pick).all()
+    jobs: list[Job] = []
+    if ids:
+        lease = timedelta(seconds=current_app.config["MAIL_LEASE_SECONDS"])
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), _due(now))
+            .values(status="sending", claimed_by=token, claimed_until=now + lease),
+            execution_options={"synchronize_session": False},
+        )
+        rows = db.session.execute(
+            select(*_JOB_COLUMNS)
+            .where(OutboxMessage.claimed_by == token, OutboxMessage.status == "sending")
+            .order_by(OutboxMessage.priority, OutboxMessage.id)
+        )
+        jobs = [Job(**row._mapping) for row in rows]
+    db.session.commit()
+    return token, jobs
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Return the wait before attempt number attempts + 1: doubling, capped, with jitter."""
+    cfg = current_app.config
+    seconds = min(
+        cfg["MAIL_RETRY_BASE_SECONDS"] * 2 ** max(attempts - 1, 0), cfg["MAIL_RETRY_MAX_SECONDS"]
+    )
+    return timedelta(seconds=seconds * random.uniform(0.8, 1.2))
+
+
+class _Batch:
+    """Record each job's outcome in its own short transaction, renewing the claim's lease."""
+
+    def __init__(self, token: str, report: Report) -> None:
+        self.token = token
+        self.report = report
+        self.lease = timedelta(seconds=current_app.config["MAIL_LEASE_SECONDS"])
+        self.renew_at = utcnow() + self.lease / 2
+
+    def finish(self, job: Job, status: str, error: str | None = None, **values) -> None:
+        now = utcnow()
+        values.update(status=status, claimed_until=None, last_error=error and error[:500])
+        if status == "sent":
+            values["sent_at"] = now
+        db.session.execute(update(OutboxMessage).where(OutboxMessage.id == job.id).values(values))
+        if now >= self.renew_at:
+            self.renew_at = now + self.lease / 2
+            db.session.execute(self._mine().values(claimed_until=now + self.lease))
+        db.session.commit()
+        counter = {"queued": "retrying"}.get(status, status)
+        setattr(self.report, counter, getattr(self.report, counter) + 1)
+
+    def retry(self, job: Job, error: str) -> None:
+        attempts = job.attempts + 1
+        give_up = timedelta(hours=current_app.config["MAIL_GIVE_UP_HOURS"])
+        if utcnow() - job.created_at > give_up:
+            self.finish(job, "failed", error, attempts=attempts)
+        else:
+            later = utcnow() + retry_delay(attempts)
+            self.finish(job, "queued", error, attempts=attempts, next_attempt_at=later)
+
+    def bounce(self, job: Job, error: str) -> None:
+        """Fail the job for good and stop mailing an address the server says does not exist."""
+        if job.subscriber_id is not None:
+            db.session.execute(
+                update(Subscriber)
+                .where(Subscriber.id == job.subscriber_id)
+                .values(status="bounced")
+            )
+            db.session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.subscriber_id == job.subscriber_id,
+                    OutboxMessage.status == "queued",
+                )
+                .values(status="cancelled")
+            )
+        self.finish(job, "failed", error, attempts=job.attempts + 1)
+
+    def release(self, later: datetime, error: str) -> None:
+        """Hand back every job of this claim not yet finished, to be tried again later."""
+        db.session.execute(
+            self._mine().values(
+                status="queued", claimed_until=None, next_attempt_at=later, last_error=error[:500]
+            )
+        )
+        db.session.commit()
+
+    def _mine(self):
+        return update(OutboxMessage).where(
+            OutboxMessage.claimed_by == self.token, OutboxMessage.status == "sending"
+        )
+
+
+def _prepare(jobs: list[Job]) -> dict[str, Builder]:
+    """Load what the batch needs, kind by kind, then end the read transaction."""
+    builders = {
+        kind: RENDERERS.get(kind, _stored)([job for job in jobs if job.kind == kind])
+        for kind in {job.kind for job in jobs}
+    }
+    db.session.commit()
+    return builders
+
+
+def _send_batch(token: str, jobs: list[Job], transport, report: Report, stop) -> bool:
+    """Send a claimed batch; return False when the server is unreachable or a stop was asked."""
+    batch = _Batch(token, report)
+    builders = _prepare(jobs)
+    for job in jobs:
+        if stop is not None and stop.is_set():
+            batch.release(utcnow(), "The sender stopped before this message.")
+            return False
+        try:
+            message = builders[job.kind](job)
+        except Exception as error:  # one bad row must not stop the queue
+            log.exception("Could not build outbox message %s", job.id)
+            batch.finish(job, "failed", f"Could not build the message: {error}")
+            continue
+        if message is None:
+            batch.finish(job, "cancelled")
+            continue
+        try:
+            transport.send(message, job)
+        except Unreachable as error:
+            later = utcnow() + retry_delay(job.attempts + 1)
+            log.warning("Mail server unreachable (%s); trying again at %s", error, later)
+            batch.finish(
+                job, "queued", str(error), attempts=job.attempts + 1, next_attempt_at=later
+            )
+            batch.release(later, str(error))
+            return False
+        except smtplib.SMTPRecipientsRefused as error:
+            code, reason = next(iter(error.recipients.values()))
+            detail = f"{code} {reason.decode(errors='replace')}"
+            if 500 <= code < 600:
+                batch.bounce(job, detail)
+            else:
+                batch.retry(job, detail)
+            continue
+        except smtplib.SMTPSenderRefused as error:
+            # Our own From address was refused: every message would fail the same way.
+            detail = f"Sender refused: {error.smtp_code} {error.smtp_error!r}"
+            later = utcnow() + retry_delay(job.attempts + 1)
+            log.error("%s; check MAIL_DEFAULT_SENDER and the newsletter sender", detail)
+            batch.finish(job, "queued", detail, attempts=job.attempts + 1, next_attempt_at=later)
+            batch.release(later, detail)
+            return False
+        except smtplib.SMTPResponseException as error:
+            detail = f"{error.smtp_code} {error.smtp_error!r}"
+            if 500 <= error.smtp_code < 600:
+                batch.finish(job, "failed", detail, attempts=job.attempts + 1)
+            else:
+                batch.retry(job, detail)
+            continue
+        batch.finish(job, "sent", attempts=job.attempts + 1)
+    return True
+
+
+def deliver_due(limit: int | None = None, stop: threading.Event | None = None) -> Report:
+    """Claim and send due mail, batch by batch, until none is due or limit jobs were handled."""
+    report = Report()
+    transport = make_transport()
+    size = current_app.config["MAIL_BATCH_SIZE"]
+    try:
+        while limit is None or report.handled < limit:
+            if stop is not None and stop.is_set():
+                break
+            token, jobs = claim(size if limit is None else min(size, limit - report.handled))
+            if not jobs or not _send_batch(token, jobs, transport, report, stop):
+                break
+    finally:
+        transport.close()
+    return report

@@ -1,0 +1,63 @@
+"""The staff screen for subscribers (editors and above): list, search, remove, export."""
+
+import io
+
+from flask import Response, redirect, render_template, request, url_for
+
+from blog.accounts import role_required
+from blog.extensions import db
+from blog.htmx import is_htmx
+from blog.newsletter import services, transfer
+from blog.newsletter.views import bp
+
+PER_PAGE = 50
+
+
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    """Keep staff screens (subscriber addresses) out of every cache and the back button."""
+    if (request.endpoint or "").startswith("newsletter.admin_"):
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/admin/subscribers")
+@role_required("editor")
+def admin_subscribers():
+    """List subscribers with status and dates, newest first, optionally searched."""
+    query = request.args.get("q", "").strip()[:200]
+    page = max(request.args.get("page", 1, type=int), 1)
+    subscribers, total = services.search_subscribers(query, page, PER_PAGE)
+    return render_template(
+        "newsletter/admin_subscribers.html",
+        subscribers=subscribers,
+        total=total,
+        query=query,
+        page=page,
+        pages=max((total + PER_PAGE - 1) // PER_PAGE, 1),
+        counts=services.status_counts(),
+    )
+
+
+@bp.post("/admin/subscribers/<int:subscriber_id>/delete")
+@role_required("editor")
+def admin_remove(subscriber_id: int):
+    """Remove a subscriber (and every mail still waiting for them)."""
+    services.remove_subscriber(subscriber_id)
+    db.session.commit()
+    if is_htmx():
+        return ""  # the row asked to be deleted from the page
+    return redirect(url_for(".admin_subscribers", q=request.form.get("q") or None), 303)
+
+
+@bp.get("/admin/subscribers/export.csv")
+@role_required("editor")
+def admin_export():
+    """Download every subscriber as CSV, neutralised against spreadsheet formulas."""
+    buffer = io.StringIO()
+    transfer.write_csv(buffer, transfer.export_rows())
+    return Response(
+        buffer.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="subscribers.csv"'},
+    )

@@ -1,0 +1,125 @@
+"""Newsletter commands: worker, send-newsletter, import-subscribers, export-subscribers."""
+
+import io
+import logging
+import signal
+import threading
+import time
+
+import click
+from flask import current_app
+from sqlalchemy import select
+
+from blog.extensions import db
+from blog.mail import deliver_due
+from blog.models import Post
+from blog.models.newsletter import SUBSCRIBER_STATUSES
+from blog.newsletter import sender, services, transfer
+from blog.newsletter.views import bp
+
+
+def _where_mail_goes() -> str:
+    cfg = current_app.config
+    if cfg.get("MAIL_SERVER"):
+        return f"SMTP {cfg['MAIL_SERVER']}:{cfg['MAIL_PORT']}"
+    return f"files in {current_app.instance_path}/mail (no MAIL_SERVER set)"
+
+
+@bp.cli.command("worker")
+@click.option("--burst", is_flag=True, help="Send what is due now, then exit.")
+def worker(burst: bool) -> None:
+    """Send mail from the outbox until stopped (Ctrl+C or SIGTERM finish the message in hand)."""
+    logging.getLogger("blog").setLevel(logging.INFO)
+    stop = threading.Event()
+
+    def request_stop(signum, frame):
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, request_stop)
+    click.echo(f"Sending mail to {_where_mail_goes()}" + (" (burst)" if burst else ""), err=True)
+    report = sender.run(current_app._get_current_object(), stop, burst=burst)
+    click.echo(
+        f"Sent {report.sent}, retrying later {report.retrying}, failed {report.failed}, "
+        f"cancelled {report.cancelled}.",
+        err=True,
+    )
+
+
+@bp.cli.command("send-newsletter")
+@click.argument("slug")
+@click.option(
+    "--queue-only", is_flag=True, help="Only queue; the site's sender or `worker` sends them."
+)
+def send_newsletter(slug: str, queue_only: bool) -> None:
+    """Email a published post to every confirmed subscriber, once each however often it runs."""
+    post = db.session.scalar(select(Post).where(Post.slug == slug))
+    if post is None:
+        raise click.UsageError(f"There is no post with the slug {slug!r}.")
+    try:
+        queued = services.queue_post_newsletter(post)
+    except services.NewsletterError as error:
+        raise click.UsageError(str(error)) from None
+    db.session.commit()
+    counts = _counts(post)
+    total = sum(counts.values())
+    click.echo(f"Queued {queued} new deliveries of {post.title!r} ({total - queued} before).")
+    if queue_only or not total:
+        return
+    with click.progressbar(length=total, label="Sending", show_pos=True) as bar:
+        while True:
+            handled = deliver_due(limit=current_app.config["MAIL_BATCH_SIZE"]).handled
+            counts = _counts(post)
+            bar.update(total - counts.get("queued", 0) - counts.get("sending", 0) - bar.pos)
+            if not handled:
+                if not counts.get("sending"):  # the rest waits for a retry, or is done
+                    break
+                time.sleep(1)  # another sender holds some: wait for it (or for its lease)
+    click.echo(
+        f"Sent {counts.get('sent', 0)}, failed {counts.get('failed', 0)}, "
+        f"skipped {counts.get('cancelled', 0)} (unsubscribed meanwhile), "
+        f"waiting for a retry {counts.get('queued', 0)}."
+    )
+
+
+def _counts(post: Post) -> dict[str, int]:
+    counts = services.delivery_counts(post)
+    db.session.commit()  # end the read: on SQLite it holds the write lock
+    return counts
+
+
+@bp.cli.command("import-subscribers")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def import_subscribers(path: str) -> None:
+    """Import a CSV with an email column (Ghost, Mailchimp, Substack) as confirmed subscribers."""
+    with open(path, newline="", encoding="utf-8-sig") as stream:
+        try:
+            report = transfer.import_subscribers(stream)
+        except (ValueError, UnicodeDecodeError) as error:
+            raise click.UsageError(f"Cannot import {path}: {error}") from None
+    db.session.commit()
+    click.echo(report.summary())
+
+
+@bp.cli.command("export-subscribers")
+@click.option("--status", type=click.Choice(SUBSCRIBER_STATUSES), help="Only this status.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True),
+    help="File to write (default: standard output).",
+)
+def export_subscribers(status: str | None, output: str | None) -> None:
+    """Write the subscribers as CSV; cells a spreadsheet would run as formulas are neutralised."""
+    rows = transfer.export_rows(status)
+    if output:
+        with open(output, "w", newline="", encoding="utf-8") as out:
+            count = transfer.write_csv(out, rows)
+        click.echo(f"Wrote {count} subscribers to {output}.", err=True)
+        return
+    for row in rows:
+        buffer = io.StringIO()
+        transfer.write_csv(buffer, [row])
+        click.echo(buffer.getvalue(), nl=False)

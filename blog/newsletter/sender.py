@@ -1,0 +1,133 @@
+"""Who works through the outbox: `flask worker`, or a thread inside each web process.
+
+The thread starts with a process's first request (never at import, so nothing touches the
+database before gunicorn forks its workers) and is woken by any request that queued mail.
+Each web worker has its own; claims are atomic, so several never send the same row. Under
+TESTING it starts only once a request queues mail and stops when the outbox is drained.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+
+from flask import Flask, current_app, g
+
+from blog.extensions import db
+from blog.mail import Report, deliver_due
+from blog.newsletter import services
+from blog.newsletter.views import bp
+
+log = logging.getLogger(__name__)
+PURGE_EVERY = 600  # seconds between purges of pending subscribers whose window has passed
+
+
+def run(
+    app: Flask,
+    stop: threading.Event,
+    *,
+    burst: bool = False,
+    wake: threading.Event | None = None,
+) -> Report:
+    """Deliver due mail until stopped (or, with burst, until none is due); purge stale pending."""
+    total = Report()
+    last_purge = -PURGE_EVERY
+    last_error = None
+    while not stop.is_set():
+        if wake is not None:
+            wake.clear()
+        try:
+            with app.app_context():
+                total.add(deliver_due(stop=stop))
+                if time.monotonic() - last_purge >= PURGE_EVERY:
+                    last_purge = time.monotonic()
+                    if purged := services.purge_pending():
+                        log.info("Purged %s unconfirmed subscribers", purged)
+                    db.session.commit()
+            last_error = None
+        except Exception as error:  # keep sending; report each new kind of failure once
+            if burst:
+                raise
+            if repr(error) != last_error:
+                log.exception("The mail sender failed; it tries again shortly")
+            last_error = repr(error)
+        if burst:
+            break
+        (wake or stop).wait(app.config["MAIL_POLL_SECONDS"])
+    return total
+
+
+class BackgroundSender:
+    """The outbox sender thread of one web process."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.burst = app.testing
+        self.lock = threading.Lock()
+        self.wake_event = threading.Event()
+        self.stop_event = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.pid: int | None = None
+
+    def running(self) -> bool:
+        thread = self.thread
+        return thread is not None and self.pid == os.getpid() and thread.is_alive()
+
+    def start(self) -> None:
+        """Start the thread in this process unless it runs already."""
+        if self.running():
+            return
+        with self.lock:
+            if not self.running():
+                self.stop_event.clear()
+                self.pid = os.getpid()  # a forked child starts its own
+                self.thread = threading.Thread(target=self._loop, name="mail-sender", daemon=True)
+                self.thread.start()
+
+    def wake(self) -> None:
+        """Have the thread look at the outbox now."""
+        with self.lock:
+            self.wake_event.set()
+        self.start()
+
+    def stop(self, timeout: float = 10) -> None:
+        """Stop the thread after the message in hand."""
+        self.stop_event.set()
+        self.wake_event.set()
+        if self.thread is not None:
+            self.thread.join(timeout)
+
+    def _loop(self) -> None:
+        while True:
+            run(self.app, self.stop_event, burst=self.burst, wake=self.wake_event)
+            with self.lock:  # decide to end under the lock wake() sets the flag under
+                if self.stop_event.is_set() or not self.wake_event.is_set():
+                    self.thread = None
+                    return
+
+
+def sender_for(app: Flask) -> BackgroundSender:
+    """Return the app's background sender (one per app, created on first use)."""
+    sender = app.extensions.get("mail_sender")
+    if sender is None:
+        sender = app.extensions.setdefault("mail_sender", BackgroundSender(app))
+    return sender
+
+
+@bp.before_app_request
+def _start_background_sender() -> None:
+    """Start this process's sender with its first request (outside TESTING)."""
+    app = current_app._get_current_object()
+    if app.config["MAIL_BACKGROUND_SENDER"] and not app.testing:
+        sender_for(app).start()
+
+
+@bp.after_app_request
+def _wake_background_sender(response):
+    """Send what this request queued within seconds, without waiting for the next poll."""
+    app = current_app._get_current_object()
+    if g.pop("mail_queued", False) and app.config["MAIL_BACKGROUND_SENDER"]:
+        sender_for(app).wake()
+    return response
