@@ -1,6 +1,7 @@
 """Fixtures: an app on a real database (a SQLite file, and PostgreSQL where one answers), a real
 SMTP server on 127.0.0.1, factories for staff, posts and tags, and a query counter."""
 
+import asyncio
 import os
 import socket
 import threading
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, event, make_url, text
 from werkzeug.security import generate_password_hash
 
@@ -315,6 +317,36 @@ def live_server(app):
 # --- Signing in (the authoring screens) -------------------------------------------------------
 
 
+class FreshRequestClient(FlaskClient):
+    """A test client whose requests each start and end the way they do in production.
+
+    The app fixture keeps one app context open for the whole test, and Flask reuses it for
+    test requests: g (the signed-in user, cached settings, the CSRF token) would carry over
+    from one request into the next, and the shared session would keep its transaction (on
+    SQLite, a write lock) open after the response. So: empty g before each request, and end
+    the session's transaction before and after it, as the app context's teardown would.
+    Tests commit what they write before making a request.
+    """
+
+    def open(self, *args, **kwargs):
+        from flask import g, has_app_context
+
+        if not has_app_context():
+            return super().open(*args, **kwargs)
+        vars(g._get_current_object()).clear()
+        db.session.rollback()
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            db.session.rollback()
+
+
+@pytest.fixture
+def fresh_requests(app):
+    """Make app.test_client() (and the client fixture) a FreshRequestClient."""
+    app.test_client_class = FreshRequestClient
+
+
 def form_token(client, path: str = "/login") -> str:
     """Return the CSRF token of the form a page renders, the way a browser would get it."""
     import re
@@ -349,18 +381,71 @@ def received(sink) -> list:
     return [message_from_bytes(content, policy=policy.default) for content in raw]
 
 
+class ScriptedSink(SmtpSink):
+    """An SMTP sink that can be slow, answer chosen recipients with scripted replies (each
+    used once, e.g. "451 4.7.1 Try later" then a 250), and count the connections it served."""
+
+    def __init__(self, delay: float = 0.0, replies: dict[str, list[str]] | None = None) -> None:
+        super().__init__()
+        self.delay = delay
+        self.replies = {address: list(answers) for address, answers in (replies or {}).items()}
+        self.connections: set[int] = set()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        answers = self.replies.get(address)
+        reply = answers.pop(0) if answers else "250 OK"
+        if reply.startswith("250"):
+            envelope.rcpt_tos.append(address)
+        return reply
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if not hasattr(session, "number"):
+            session.number = len(self.connections) + 1
+        self.connections.add(session.number)
+        return await super().handle_DATA(server, session, envelope)
+
+
 @pytest.fixture
 def smtp_server():
-    """Start another real SMTP server on 127.0.0.1 with a given aiosmtpd handler: a slow one,
-    one that refuses some recipients, one that counts connections. Returns (host, port)."""
+    """Start another real SMTP server on 127.0.0.1: smtp_server(delay=..., replies=...) returns
+    its ScriptedSink, with .host and .port."""
     controllers = []
 
-    def start(handler) -> tuple[str, int]:
-        controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    def start(**behaviour) -> ScriptedSink:
+        sink = ScriptedSink(**behaviour)
+        controller = Controller(sink, hostname="127.0.0.1", port=free_port())
         controller.start()
         controllers.append(controller)
-        return controller.hostname, controller.port
+        sink.host, sink.port = controller.hostname, controller.port
+        return sink
 
     yield start
     for controller in controllers:
         controller.stop()
+
+
+def received_mail(app, smtp_sink, count: int = 1, timeout: float = 5.0) -> list:
+    """Wait until the SMTP sink holds count messages (sending the app's outbox, if it keeps
+    one), and return every message it holds, parsed."""
+    import email
+    import email.policy
+    import time
+
+    db.session.rollback()  # a read by the test would hold SQLite's write lock
+    deadline = time.monotonic() + timeout
+    while len(smtp_sink.messages) < count and time.monotonic() < deadline:
+        try:
+            from blog import mail as outbox
+        except ImportError:
+            outbox = None
+        if outbox is not None and hasattr(outbox, "deliver_due"):
+            with app.app_context():
+                outbox.deliver_due()
+        if len(smtp_sink.messages) < count:
+            time.sleep(0.05)
+    return [
+        email.message_from_bytes(raw, policy=email.policy.default)
+        for _, _, raw in list(smtp_sink.messages)
+    ]

@@ -81,15 +81,22 @@ def _helpers() -> dict:
     return {"can": can, "srcset": images.srcset}
 
 
-def owner_exists() -> bool:
-    """Tell whether the blog has its owner yet (before that, /admin/ offers setup)."""
-    return db.session.scalar(select(User.id).where(User.role == "owner").limit(1)) is not None
+def needs_setup() -> bool:
+    """Tell whether this is a first run: no owner, and nobody who could sign in.
+
+    Demo authors have no password, so a demo blog still offers setup; a blog whose first
+    account came from `create-user` never offers it to strangers.
+    """
+    can_sign_in = (User.role == "owner") | (
+        User.is_active.is_(True) & User.password_hash.is_not(None)
+    )
+    return db.session.scalar(select(User.id).where(can_sign_in).limit(1)) is None
 
 
 @bp.get("/admin/")
 def index():
-    """List posts with filters and search, or offer first-run setup when there is no owner."""
-    if not owner_exists():
+    """List posts with filters and search, or offer first-run setup (see needs_setup)."""
+    if needs_setup():
         return render("admin/setup.html", "admin/setup.html", form=Form(MultiDict()))
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
@@ -118,8 +125,8 @@ def index():
 
 @bp.post("/admin/setup")
 def setup():
-    """Create the owner account on first run, sign them in; gone once an owner exists."""
-    if owner_exists():
+    """Create the owner account on first run and sign them in; gone afterwards."""
+    if not needs_setup():
         abort(404)
     form = parse_setup(request.form)
     if form.ok:

@@ -131,9 +131,11 @@ def start_session(user, remember: bool = False) -> None:
     services.remember_password(user)
 
 
-@bp.post("/logout")
+@bp.route("/logout", methods=["GET", "POST"])
 def logout():
-    """Sign out: end the session and forget the remember-me cookie."""
+    """Sign out (POST only): end the session and forget the remember-me cookie."""
+    if request.method != "POST":  # routed, so GET is a 405 rather than a redirect to /logout/
+        abort(405, valid_methods=["POST"])
     session.clear()
     logout_user()
     return redirect(url_for("posts.index"), 303)
