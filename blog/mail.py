@@ -478,8 +478,15 @@ def _send_batch(token: str, jobs: list[Job], transport, report: Report, stop) ->
     return True
 
 
-def deliver_due(limit: int | None = None, stop: threading.Event | None = None) -> Report:
-    """Claim and send due mail, batch by batch, until none is due or limit jobs were handled."""
+def deliver_due(
+    limit: int | None = None,
+    stop: threading.Event | None = None,
+    on_batch: Callable[[Report], None] | None = None,
+) -> Report:
+    """Claim and send due mail, batch by batch, until none is due or limit jobs were handled.
+
+    One SMTP connection serves every batch; on_batch(report so far) runs after each one.
+    """
     report = Report()
     transport = make_transport()
     size = current_app.config["MAIL_BATCH_SIZE"]
@@ -488,7 +495,12 @@ def deliver_due(limit: int | None = None, stop: threading.Event | None = None) -
             if stop is not None and stop.is_set():
                 break
             token, jobs = claim(size if limit is None else min(size, limit - report.handled))
-            if not jobs or not _send_batch(token, jobs, transport, report, stop):
+            if not jobs:
+                break
+            carry_on = _send_batch(token, jobs, transport, report, stop)
+            if on_batch is not None:
+                on_batch(report)
+            if not carry_on:
                 break
     finally:
         transport.close()

@@ -69,13 +69,19 @@ def send_newsletter(slug: str, queue_only: bool) -> None:
     if queue_only or not total:
         return
     with click.progressbar(length=total, label="Sending", show_pos=True) as bar:
-        while True:
-            handled = deliver_due(limit=current_app.config["MAIL_BATCH_SIZE"]).handled
+
+        def show(report=None) -> dict[str, int]:
             counts = _counts(post)
             bar.update(total - counts.get("queued", 0) - counts.get("sending", 0) - bar.pos)
+            return counts
+
+        show()
+        while True:
+            handled = deliver_due(on_batch=show).handled
+            counts = show()
+            if not handled and not counts.get("sending"):  # done, or waiting for a retry
+                break
             if not handled:
-                if not counts.get("sending"):  # the rest waits for a retry, or is done
-                    break
                 time.sleep(1)  # another sender holds some: wait for it (or for its lease)
     click.echo(
         f"Sent {counts.get('sent', 0)}, failed {counts.get('failed', 0)}, "

@@ -130,9 +130,12 @@ def queue_post_newsletter(post: Post) -> int:
     ).where(Subscriber.status == "confirmed")
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     statement = (
-        dialect.insert(OutboxMessage).from_select(columns, recipients).on_conflict_do_nothing()
+        dialect.insert(OutboxMessage)
+        .from_select(columns, recipients)
+        .on_conflict_do_nothing()
+        .returning(OutboxMessage.id)  # rowcount is not reliable here across drivers
     )
-    queued = db.session.execute(statement).rowcount
+    queued = len(db.session.execute(statement).all())
     if queued:
         note_queued()
     return queued
@@ -145,7 +148,7 @@ def delivery_counts(post: Post) -> dict[str, int]:
         .where(OutboxMessage.post_id == post.id)
         .group_by(OutboxMessage.status)
     )
-    return dict(rows.tuples().all())
+    return dict(rows.all())
 
 
 def purge_pending() -> int:
@@ -184,7 +187,7 @@ def search_subscribers(query: str = "", page: int = 1, per_page: int = 50):
 def status_counts() -> dict[str, int]:
     """Count subscribers by status."""
     rows = db.session.execute(select(Subscriber.status, func.count()).group_by(Subscriber.status))
-    return dict(rows.tuples().all())
+    return dict(rows.all())
 
 
 def remove_subscriber(subscriber_id: int) -> bool:

@@ -1,0 +1,161 @@
+"""`flask worker` as real processes on one database: killed mid-send, stopped, or two at once."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+
+import pytest
+from sqlalchemy import func, select
+
+from blog.extensions import db
+from blog.models import OutboxMessage, Subscriber
+from blog.newsletter import queue_post_newsletter
+from conftest import ROOT, received
+
+LEASE_SECONDS = 2
+
+
+@pytest.fixture
+def app_config(app_config):
+    app_config["MAIL_BACKGROUND_SENDER"] = False
+    return app_config
+
+
+@pytest.fixture
+def newsletter(app, make_post):
+    """Queue one post for count confirmed subscribers; return the post."""
+
+    def queue(count: int):
+        db.session.add_all(
+            Subscriber(email=f"reader{n:04d}@example.com", status="confirmed") for n in range(count)
+        )
+        db.session.commit()
+        post = make_post()
+        assert queue_post_newsletter(post) == count
+        db.session.commit()
+        return post
+
+    return queue
+
+
+@pytest.fixture
+def workers(app, smtp_server, tmp_path):
+    """Start `flask --app blog worker` processes on the test database, mailing to server."""
+    started = []
+
+    def start(server, *args: str) -> subprocess.Popen:
+        env = {
+            **os.environ,
+            "BLOG_INSTANCE_PATH": str(tmp_path / "worker-instance"),
+            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+            "BLOG_SECRET_KEY": app.config["SECRET_KEY"],
+            "BLOG_SITE_URL": app.config["SITE_URL"],
+            "BLOG_MAIL_SERVER": server.host,
+            "BLOG_MAIL_PORT": str(server.port),
+            "BLOG_MAIL_BATCH_SIZE": "5",
+            "BLOG_MAIL_LEASE_SECONDS": str(LEASE_SECONDS),
+            "BLOG_MAIL_POLL_SECONDS": "0.2",
+        }
+        log = open(tmp_path / f"worker-{len(started)}.log", "w")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "blog", "worker", *args],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        started.append((process, log))
+        return process
+
+    yield start
+    for process, log in started:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=10)
+        log.close()
+
+
+def wait_until(condition, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def outbox_counts() -> dict[str, int]:
+    statement = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    counts = dict(db.session.execute(statement).all())
+    db.session.commit()
+    return counts
+
+
+def check_every_reader_got_it(server, count: int) -> Counter:
+    per_reader = Counter(to for _, [to], _ in server.messages)
+    assert sorted(per_reader) == [f"reader{n:04d}@example.com" for n in range(count)]
+    return per_reader
+
+
+@pytest.mark.timeout(120)
+def test_sender_killed_mid_send_then_restarted_delivers_to_everyone(
+    newsletter, workers, smtp_server
+):
+    server = smtp_server(delay=0.05)
+    newsletter(40)
+    first = workers(server)
+    wait_until(lambda: len(server.messages) >= 12)
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=10)
+    assert len(server.messages) < 40, "the sender finished before it could be killed"
+
+    time.sleep(LEASE_SECONDS + 0.5)  # the dead sender's claim runs out
+    second = workers(server, "--burst")
+    assert second.wait(timeout=60) == 0
+
+    per_reader = check_every_reader_got_it(server, 40)
+    twice = [reader for reader, n in per_reader.items() if n > 1]
+    assert len(twice) <= 1 and max(per_reader.values()) <= 2  # only the one in flight
+    for reader in twice:  # and it is recognisably the same message
+        ids = {str(m["Message-ID"]) for m in received(server) if str(m["To"]) == reader}
+        assert len(ids) == 1
+    assert outbox_counts() == {"sent": 40}
+
+
+@pytest.mark.timeout(120)
+def test_sigterm_finishes_the_message_in_hand_and_hands_back_the_rest(
+    newsletter, workers, smtp_server
+):
+    server = smtp_server(delay=0.05)
+    newsletter(30)
+    first = workers(server)
+    wait_until(lambda: len(server.messages) >= 8)
+    first.send_signal(signal.SIGTERM)
+    assert first.wait(timeout=20) == 0
+    counts = outbox_counts()
+    assert "sending" not in counts  # nothing left claimed by a sender that has gone
+    assert counts["sent"] == len(server.messages) < 30
+
+    assert workers(server, "--burst").wait(timeout=60) == 0  # no lease to wait for
+    per_reader = check_every_reader_got_it(server, 30)
+    assert max(per_reader.values()) == 1
+
+
+@pytest.mark.timeout(120)
+def test_two_senders_at_once_never_send_the_same_mail(app, newsletter, workers, smtp_server):
+    server = smtp_server(delay=0.02)
+    newsletter(200)
+    both = [workers(server, "--burst"), workers(server, "--burst")]
+    for process in both:
+        assert process.wait(timeout=90) == 0
+
+    per_reader = check_every_reader_got_it(server, 200)
+    assert max(per_reader.values()) == 1
+    senders = {
+        claimed_by.split(":")[1]
+        for claimed_by in db.session.scalars(select(OutboxMessage.claimed_by).distinct())
+    }
+    db.session.commit()
+    assert senders == {str(process.pid) for process in both}  # both really took a share
+    assert outbox_counts() == {"sent": 200}
