@@ -38,7 +38,7 @@ def listing(page_template: str, endpoint: str, number: int, **filters):
         abort(404)
     per_page = current_app.config["POSTS_PER_PAGE"]
     cursor = Cursor.decode(request.args.get("after"))
-    page = services.list_posts(number, per_page, cursor, **filters)
+    page = services.list_cards(number, per_page, cursor, **filters)
     if number > 1 and not page.posts:
         abort(404)
     owner = next(iter(filters.values()), None)
