@@ -204,11 +204,11 @@ def choose_slug(post: Post, wanted: str | None, title: str) -> str:
 
 def keep_old_slug(post: Post, old: str | None) -> None:
     """After a slug change, keep the old slug of a post readers have seen as a redirect."""
-    if not old or old == post.slug:
+    if old == post.slug:
         return
     # The new slug belongs to this post now, whichever post it used to redirect to.
     db.session.execute(delete(SlugRedirect).where(SlugRedirect.old_slug == post.slug))
-    if post.status == "draft":
+    if not old or post.status == "draft":
         return
     redirect = db.session.scalar(select(SlugRedirect).where(SlugRedirect.old_slug == old))
     if redirect is None:
