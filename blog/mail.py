@@ -17,15 +17,17 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
-from email import policy as email_policy
-from email.headerregistry import HeaderRegistry, UnstructuredHeader
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid, parseaddr
+from email.charset import QP, Charset
+from email.header import Header
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, has_app_context
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select, text, update
 
 from blog import extensions
 from blog.extensions import db
@@ -33,6 +35,8 @@ from blog.models import OutboxMessage, Subscriber, utcnow
 from blog.models.newsletter import PRIORITY_NOW
 
 log = logging.getLogger(__name__)
+# Outcome updates go through the table (SQLAlchemy Core): one per message, so they stay cheap.
+OUTBOX = OutboxMessage.__table__
 
 
 def init_app(app: Flask) -> None:
@@ -44,19 +48,19 @@ def init_app(app: Flask) -> None:
     extensions.mail.init_app(app)
 
 
-class _UrlListHeader(UnstructuredHeader):
-    """List-Unsubscribe's URLs must arrive whole: fold between the <...> items, never inside."""
-
-    max_count = 1
-
-    def fold(self, *, policy) -> str:
-        return f"{self.name}: " + f",{policy.linesep} ".join(str(self).split(", ")) + policy.linesep
+# Quoted-printable UTF-8 bodies: readable in the raw message, and lines stay under 78 characters.
+UTF8 = Charset("utf-8")
+UTF8.body_encoding = QP
+ADDRESS_HEADERS = {"From", "To", "Reply-To"}
 
 
-_header_types = HeaderRegistry()
-_header_types.map_to_type("list-unsubscribe", _UrlListHeader)
-# CRLF line ends; a header value containing CR or LF raises ValueError (no header injection).
-POLICY = email_policy.SMTP.clone(header_factory=_header_types)
+def _one_line(name: str, value: str) -> str | Header:
+    """Return a header value ready to set; raise ValueError if it holds CR or LF (injection)."""
+    if "\r" in value or "\n" in value:
+        raise ValueError(f"The {name} header must be on one line.")
+    if name in ADDRESS_HEADERS:
+        return formataddr(parseaddr(value))  # encodes a non-ASCII display name, not the address
+    return value if value.isascii() else Header(value, "utf-8")
 
 
 def site_host() -> str:
@@ -79,21 +83,30 @@ def compose(
     reply_to: str | None = None,
     message_id: str | None = None,
     headers: dict[str, str] | None = None,
-) -> EmailMessage:
-    """Build a plain-text message with an optional HTML alternative."""
-    message = EmailMessage(policy=POLICY)
-    message["Subject"] = subject
-    message["From"] = sender
-    message["To"] = to
-    if reply_to:
-        message["Reply-To"] = reply_to
-    message["Date"] = formatdate(usegmt=True)
-    message["Message-ID"] = message_id or make_msgid(domain=site_host())
-    for name, value in (headers or {}).items():
-        message[name] = value
-    message.set_content(text)
+) -> Message:
+    """Build a plain-text message with an optional HTML alternative.
+
+    Built with the email package's classic classes, as Flask-Mail does: about three times
+    faster per message than EmailMessage, which counts when a newsletter goes to thousands.
+    Raises ValueError for a header value with CR or LF in it.
+    """
+    message: Message = MIMEText(text, "plain", UTF8)
     if html:
-        message.add_alternative(html, subtype="html")
+        parts = [message, MIMEText(html, "html", UTF8)]
+        # A random boundary spares the generator its search of the body for a free one.
+        message = MIMEMultipart("alternative", f"=={uuid.uuid4().hex}", _subparts=parts)
+    values = {
+        "Subject": subject,
+        "From": sender,
+        "To": to,
+        "Reply-To": reply_to,
+        "Date": formatdate(usegmt=True),
+        "Message-ID": message_id or make_msgid(domain=site_host()),
+        **(headers or {}),
+    }
+    for name, value in values.items():
+        if value:
+            message[name] = _one_line(name, value)
     return message
 
 
@@ -167,7 +180,7 @@ _JOB_COLUMNS = [getattr(OutboxMessage, f.name) for f in fields(Job)]
 
 # kind -> prepare(jobs): loads what a batch of that kind needs in one go and returns a
 # function that builds each job's message, or None when the mail is no longer wanted.
-Builder = Callable[[Job], EmailMessage | None]
+Builder = Callable[[Job], Message | None]
 RENDERERS: dict[str, Callable[[list[Job]], Builder]] = {}
 
 
@@ -179,7 +192,7 @@ def register_renderer(kind: str, prepare: Callable[[list[Job]], Builder]) -> Non
 def _stored(jobs: list[Job]) -> Builder:
     """Build messages whose content was stored when they were queued."""
 
-    def build(job: Job) -> EmailMessage:
+    def build(job: Job) -> Message:
         return compose(
             to=job.recipient,
             subject=job.subject or "",
@@ -209,7 +222,7 @@ class SmtpTransport:
         self.smtp: smtplib.SMTP | None = None
         self.sent_on_connection = 0
 
-    def send(self, message: EmailMessage, job: Job) -> None:
+    def send(self, message: Message, job: Job) -> None:
         if self.smtp is None or self.sent_on_connection >= (self.config["MAIL_MAX_EMAILS"] or 1e9):
             self.close()
             self.smtp = self._connect()
@@ -258,13 +271,14 @@ class FileTransport:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
 
-    def send(self, message: EmailMessage, job: Job) -> None:
+    def send(self, message: Message, job: Job) -> None:
         path = self.folder / f"{utcnow():%Y%m%d-%H%M%S}-{job.id}.eml"
         draft = path.with_suffix(".part")
         draft.write_bytes(message.as_bytes())
         draft.replace(path)
-        text = message.get_body(preferencelist=("plain",))
-        links = re.findall(r"https?://[^\s<>\"]+", text.get_content() if text else "")
+        text = next((p for p in message.walk() if p.get_content_type() == "text/plain"), None)
+        body = text.get_payload(decode=True).decode(text.get_content_charset()) if text else ""
+        links = re.findall(r"https?://[^\s<>\"]+", body)
         log.info("Mail to %s written to %s. Links: %s", job.recipient, path, " ".join(links))
 
     def close(self) -> None:
@@ -358,13 +372,18 @@ class _Batch:
         self.report = report
         self.lease = timedelta(seconds=current_app.config["MAIL_LEASE_SECONDS"])
         self.renew_at = utcnow() + self.lease / 2
+        self.postgresql = db.session.get_bind().dialect.name == "postgresql"
 
     def finish(self, job: Job, status: str, error: str | None = None, **values) -> None:
         now = utcnow()
         values.update(status=status, claimed_until=None, last_error=error and error[:500])
         if status == "sent":
             values["sent_at"] = now
-        db.session.execute(update(OutboxMessage).where(OutboxMessage.id == job.id).values(values))
+        if self.postgresql:
+            # No fsync per mail: the app dying loses nothing committed; only PostgreSQL itself
+            # crashing could lose the last marks, and then those mails go again (same Message-ID).
+            db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+        db.session.execute(update(OUTBOX).where(OUTBOX.c.id == job.id).values(values))
         if now >= self.renew_at:
             self.renew_at = now + self.lease / 2
             db.session.execute(self._mine().values(claimed_until=now + self.lease))
@@ -409,9 +428,7 @@ class _Batch:
         db.session.commit()
 
     def _mine(self):
-        return update(OutboxMessage).where(
-            OutboxMessage.claimed_by == self.token, OutboxMessage.status == "sending"
-        )
+        return update(OUTBOX).where(OUTBOX.c.claimed_by == self.token, OUTBOX.c.status == "sending")
 
 
 def _prepare(jobs: list[Job]) -> dict[str, Builder]:

@@ -107,7 +107,7 @@ def test_send_newsletter_mails_every_confirmed_subscriber_once_with_list_headers
         assert message["List-Id"] == '"Test Blog" <newsletter.blog.test>'
         assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         https, mailto = re.fullmatch(
-            r"<(https://[^>]+)>, <(mailto:[^>]+)>", message["List-Unsubscribe"]
+            r"<(https://[^>]+)>, <(mailto:[^>]+)>", message["List-Unsubscribe"].strip()
         ).groups()
         assert https.startswith("https://blog.test/newsletter/unsubscribe/")
         assert mailto.startswith("mailto:editors@blog.test?subject=unsubscribe")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from email.message import EmailMessage
+from email.message import Message
 from email.utils import formataddr, parseaddr
 from urllib.parse import urlsplit
 
@@ -126,7 +126,7 @@ def prepare_newsletters(jobs: list[Job]) -> Builder:
     list_name = re.sub(r'["\\<>]', "", one_line(settings()["title"]))[:100]
     site = dict(settings())
 
-    def build(job: Job) -> EmailMessage | None:
+    def build(job: Job) -> Message | None:
         post, subscriber = posts.get(job.post_id), subscribers.get(job.subscriber_id)
         if post is None or subscriber is None or subscriber.status != "confirmed":
             return None

@@ -1,0 +1,259 @@
+"""Newsletter throughput: queue one post for N confirmed subscribers, then time the outbox sender
+delivering it to a local SMTP server (aiosmtpd, in a process of its own, on 127.0.0.1).
+
+    .venv/bin/python bench/mail_bench.py                     # 10,000 subscribers on SQLite
+    .venv/bin/python bench/mail_bench.py --database postgresql+psycopg://postgres@127.0.0.1/test
+
+Bounded: sending stops after --timeout seconds whatever happens. The figure goes into
+docs/benchmarks-newsletter.md (one row per database kind, replaced on each run). A PostgreSQL
+run works in a scratch database of its own on that server and drops it afterwards.
+"""
+
+import argparse
+import os
+import platform
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, func, insert, make_url, select, text  # noqa: E402
+
+from blog import create_app  # noqa: E402
+from blog.extensions import db  # noqa: E402
+from blog.mail import deliver_due  # noqa: E402
+from blog.models import Base, OutboxMessage, Post, Subscriber, utcnow  # noqa: E402
+from blog.newsletter import queue_post_newsletter  # noqa: E402
+
+DOC = ROOT / "docs" / "benchmarks-newsletter.md"
+START, END = "<!-- results -->", "<!-- /results -->"
+
+# The SMTP server: counts what it accepts; prints the count and its CPU time when stdin closes.
+SERVER = """
+import resource, sys
+from aiosmtpd.controller import Controller
+class Count:
+    n = 0
+    async def handle_DATA(self, server, session, envelope):
+        Count.n += 1
+        return "250 OK"
+controller = Controller(Count(), hostname="127.0.0.1", port=int(sys.argv[1]))
+controller.start()
+print("ready", flush=True)
+sys.stdin.read()
+controller.stop()
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print(Count.n, usage.ru_utime + usage.ru_stime, flush=True)
+"""
+
+
+@dataclass
+class Result:
+    database: str
+    subscribers: int
+    queue_seconds: float
+    sent: int
+    send_seconds: float
+    sender_cpu: float
+    accepted: int = 0
+    server_cpu: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        return self.sent / self.send_seconds if self.send_seconds else 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--subscribers", type=int, default=10_000)
+    parser.add_argument("--database", help="SQLAlchemy URL (default: a new SQLite file)")
+    parser.add_argument("--batch-size", type=int, default=50)
+    parser.add_argument("--timeout", type=float, default=300, help="stop sending after this")
+    parser.add_argument("--no-write", action="store_true", help="do not update the docs")
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="mail-bench-"))
+    os.environ["BLOG_INSTANCE_PATH"] = str(workdir / "instance")
+    url, scratch = args.database or f"sqlite:///{workdir / 'bench.sqlite'}", None
+    if url.startswith("postgresql"):
+        scratch = scratch_database(url)
+        url = make_url(url).set(database=scratch).render_as_string(hide_password=False)
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVER, str(port)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout.readline().strip() == "ready"
+        result = run(url, port, args)
+    finally:
+        server.stdin.close()
+        counted = server.stdout.readline().split()
+        server.wait(timeout=10)
+        if scratch:
+            scratch_database(args.database, drop=scratch)
+    result.accepted, result.server_cpu = int(counted[0]), float(counted[1])
+    report(result, args.timeout)
+    if not args.no_write:
+        record(result)
+
+
+def run(url: str, port: int, args) -> Result:
+    """Fill the database, queue the post, and send until done or out of time."""
+    app = create_app(
+        {
+            "SECRET_KEY": "benchmark",
+            "SITE_URL": "https://blog.example",
+            "SQLALCHEMY_DATABASE_URI": url,
+            "MAIL_SERVER": "127.0.0.1",
+            "MAIL_PORT": port,
+            "MAIL_BATCH_SIZE": args.batch_size,
+            "MAIL_BACKGROUND_SENDER": False,
+        }
+    )
+    stop = threading.Event()
+    timer = threading.Timer(args.timeout, stop.set)
+    with app.app_context():
+        kind = db.engine.dialect.name
+        Base.metadata.create_all(db.engine)
+        post = prepare(args.subscribers)
+        started = time.perf_counter()
+        queued = queue_post_newsletter(post)
+        db.session.commit()
+        queue_seconds = time.perf_counter() - started
+        print(f"Queued {queued} deliveries in {queue_seconds:.2f} s; sending...", flush=True)
+
+        timer.start()
+        started, cpu = time.perf_counter(), time.process_time()
+        deliver_due(stop=stop)
+        send_seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+        timer.cancel()
+        sent = db.session.scalar(select(func.count()).where(OutboxMessage.status == "sent"))
+        db.session.remove()
+        db.engine.dispose()
+    return Result(kind, args.subscribers, queue_seconds, sent, send_seconds, cpu)
+
+
+def prepare(count: int) -> Post:
+    """Add count confirmed subscribers and one published post of an ordinary length."""
+    now = utcnow()
+    rows = [
+        {
+            "email": f"reader{n:06d}@example.com",
+            "status": "confirmed",
+            "source": "bench",
+            "created_at": now,
+            "requested_at": now,
+            "confirmed_at": now,
+            "confirmations_sent": 0,
+        }
+        for n in range(count)
+    ]
+    db.session.execute(insert(Subscriber), rows)
+    paragraph = "<p>" + "A paragraph of an ordinary post, long enough to be typical. " * 8 + "</p>"
+    post = Post(
+        title="Benchmark post",
+        slug="benchmark-post",
+        html=paragraph * 12,
+        plaintext="A paragraph of an ordinary post. " * 150,
+        status="published",
+        published_at=now,
+    )
+    db.session.add(post)
+    db.session.commit()
+    return post
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def scratch_database(url: str, drop: str | None = None) -> str:
+    """Create a new database on url's server (or drop the one named drop); return its name."""
+    name = drop or f"mail_bench_{os.getpid()}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if not drop:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return name
+
+
+def report(result: Result, timeout: float) -> None:
+    done = "" if result.sent == result.subscribers else f" (stopped after {timeout:.0f} s)"
+    per_mail = max(result.sent, 1) / 1000
+    print(
+        f"{result.database}: sent {result.sent} of {result.subscribers} in "
+        f"{result.send_seconds:.1f} s = {result.rate:.0f} mails/s{done}; the server accepted "
+        f"{result.accepted}. CPU per mail: sender {result.sender_cpu / per_mail:.1f} ms, "
+        f"SMTP server {result.server_cpu / per_mail:.1f} ms."
+    )
+
+
+def record(result: Result) -> None:
+    """Put this run's row into the results table of docs/benchmarks-newsletter.md."""
+    per_mail = max(result.sent, 1) / 1000
+    label = result.database
+    if label == "sqlite":
+        label += f" {sqlite3.sqlite_version}"
+    row = (
+        f"| {label} | {result.subscribers:,} | {result.queue_seconds:.2f} s | "
+        f"{result.sent:,} in {result.send_seconds:.1f} s | **{result.rate:,.0f}** | "
+        f"{result.sender_cpu / per_mail:.1f} / {result.server_cpu / per_mail:.1f} ms | "
+        f"{datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()} |"
+    )
+    doc = DOC.read_text() if DOC.exists() else TEMPLATE
+    head, rest = doc.split(START, 1)
+    table, tail = rest.split(END, 1)
+    lines = [
+        line for line in table.strip().splitlines() if not line.startswith(f"| {result.database}")
+    ]
+    DOC.write_text(head + START + "\n" + "\n".join([*lines, row]) + "\n" + END + tail)
+    print(f"Wrote the figure into {DOC.relative_to(ROOT)}")
+
+
+TEMPLATE = f"""# Newsletter sending benchmark
+
+`bench/mail_bench.py` queues one post for 10,000 confirmed subscribers (one outbox row each,
+written by a single `INSERT ... SELECT`), then times the outbox sender (the same code that
+`flask --app blog worker` and the in-process sender thread run) delivering every message to an
+aiosmtpd server on 127.0.0.1 in a process of its own. Each message is rendered from the post
+(HTML and text, a per-subscriber unsubscribe link, List-Unsubscribe headers), sent over one
+reused SMTP connection, and marked sent in its own commit, so a crash repeats at most the
+message in flight.
+
+```sh
+.venv/bin/python bench/mail_bench.py
+.venv/bin/python bench/mail_bench.py --database postgresql+psycopg://postgres@127.0.0.1:5432/test
+```
+
+{START}
+| database | subscribers | queueing | sending | mails/s | CPU per mail (sender / SMTP server) | run |
+| --- | --- | --- | --- | --- | --- | --- |
+{END}
+
+One sender talks to the server one command at a time (SMTP without pipelining), so the figure
+is bounded by round trips and by the sender's CPU (rendering and encoding each message, and a
+commit per message). A real relay adds network latency per message. Throughput grows with more
+senders: several `worker` processes, or several web workers' sender threads, split the outbox
+between them without sending any row twice.
+"""
+
+
+if __name__ == "__main__":
+    main()
