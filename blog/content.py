@@ -170,6 +170,9 @@ _embed_cleaner = bleach.Cleaner(
     filters=[_linkify],
 )
 
+# Control characters (but TAB, LF, CR) are invisible and make feeds invalid XML.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
 # The post title is the page's only h1: a Markdown h1 becomes h2, and h5/h6 become h4.
 _HEADING = re.compile(r"<(/?)h([1-6])(\s|>)")
 
@@ -193,7 +196,7 @@ def sanitise(raw_html: str, embeds: bool = False) -> str:
 
 def render_markdown(source: str) -> str:
     """Render Markdown (CommonMark, tables, fenced code) to sanitised HTML, with video embeds."""
-    rendered = _markdown.render(source)
+    rendered = _markdown.render(_CONTROL.sub("", source))
     rendered = _HEADING.sub(lambda m: f"<{m[1]}h{min(max(int(m[2]), 2), 4)}{m[3]}", rendered)
     safe = sanitise(rendered)
     with_embeds = _LINK_PARAGRAPH.sub(_embed, safe)

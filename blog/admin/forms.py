@@ -7,7 +7,7 @@ from datetime import datetime
 
 from werkzeug.datastructures import MultiDict
 
-from blog.authors.forms import Form, parse_account, parse_email, slug
+from blog.authors.forms import Form, clean, parse_account, parse_email, slug
 from blog.site import safe_url
 
 POST_ACTIONS = ("save", "publish", "schedule", "unpublish", "email")
@@ -26,7 +26,7 @@ def names_list(form: Form, name: str, label: str, max_items: int) -> list[str]:
         form.errors[name] = f"{label} cannot be read."
         return []
     seen: dict[str, str] = {}
-    for part in raw.split(","):
+    for part in clean(raw).split(","):
         item = " ".join(part.split())
         if item and item.lower() not in seen:
             seen[item.lower()] = item
@@ -70,12 +70,12 @@ def parse_post(data: MultiDict) -> Form:
     form = Form(data)
     title = form.text("title", "Title", 255)
     form.values["title"] = title or ""
-    markdown = data.get("markdown", "").replace("\r\n", "\n")
+    markdown = data.get("markdown", "")
     if "\x00" in markdown:
         form.errors["markdown"] = "The text contains a character that is not allowed."
     elif len(markdown) > MAX_MARKDOWN:
         form.errors["markdown"] = f"Posts can be at most {MAX_MARKDOWN:,} characters long."
-    form.values["markdown"] = markdown
+    form.values["markdown"] = clean(markdown)
     slug(form)
     form.text("custom_excerpt", "Excerpt", 300, lines=True)
     form.text("meta_title", "Meta title", 300)
@@ -129,7 +129,7 @@ def _navigation(form: Form) -> None:
     labels, urls = form.data.getlist("nav_label"), form.data.getlist("nav_url")
     items = []
     for label, url in zip(labels, urls, strict=False):
-        label, url = " ".join(label.split()), url.strip()
+        label, url = " ".join(clean(label).split()), url.strip()
         if not label and not url:
             continue
         if not label or not url or len(label) > 60 or len(url) > 2000 or "\x00" in label + url:

@@ -12,6 +12,14 @@ from blog.accounts import AccountError, check_password_rules, normalise_email
 from blog.models import ROLES
 from blog.slugs import RESERVED, slugify
 
+# Control characters other than TAB and LF: invisible, and not allowed in XML (feeds, mail).
+CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean(value: str) -> str:
+    """Return typed text with CRLF as LF and stray control characters removed."""
+    return CONTROL.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
+
 
 @dataclass
 class Form:
@@ -33,7 +41,7 @@ class Form:
         if "\x00" in value:
             self.errors[name] = f"{label} contains a character that is not allowed."
             return None
-        value = value.replace("\r\n", "\n").strip()
+        value = clean(value).strip()
         if not lines:
             value = " ".join(value.split())
         if len(value) > max_length:
