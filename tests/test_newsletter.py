@@ -200,6 +200,15 @@ def test_bad_name_is_refused_with_422(client, name):
     assert count(Subscriber) == 0
 
 
+def test_oversized_subscribe_posts_are_refused_with_413_not_a_500(client):
+    fields = {f"field{n}": "x" for n in range(5000)} | {"email": "reader@example.com"}
+    many_parts = client.post("/newsletter/", data=fields, content_type="multipart/form-data")
+    huge = client.post("/newsletter/", data={"email": "x" * 3_000_000 + "@example.com"})
+    assert many_parts.status_code == 413
+    assert huge.status_code in (413, 422)  # refused by size, or by the form with its message
+    assert count(Subscriber) == 0
+
+
 def test_reply_is_identical_whatever_the_address_and_only_due_mail_is_sent(app, client, smtp_sink):
     app.config["NEWSLETTER_BLOCKED_DOMAINS"] = ["blocked.example"]
     add_subscriber("confirmed@example.com", "confirmed")

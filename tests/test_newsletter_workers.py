@@ -1,11 +1,15 @@
-"""`flask worker` as real processes on one database: killed mid-send, stopped, or two at once."""
+"""Real processes on one database: `flask worker` killed mid-send, stopped, or two at once;
+subscribe limits shared by four gunicorn workers through Redis."""
 
+import http.client
 import os
 import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -13,7 +17,7 @@ from sqlalchemy import func, select
 from blog.extensions import db
 from blog.models import OutboxMessage, Subscriber
 from blog.newsletter import queue_post_newsletter
-from conftest import ROOT, received
+from conftest import ROOT, free_port, received
 
 LEASE_SECONDS = 2
 
@@ -46,7 +50,7 @@ def workers(app, smtp_server, tmp_path):
     """Start `flask --app blog worker` processes on the test database, mailing to server."""
     started = []
 
-    def start(server, *args: str) -> subprocess.Popen:
+    def start(server, *args: str, batch: int = 5) -> subprocess.Popen:
         env = {
             **os.environ,
             "BLOG_INSTANCE_PATH": str(tmp_path / "worker-instance"),
@@ -55,7 +59,7 @@ def workers(app, smtp_server, tmp_path):
             "BLOG_SITE_URL": app.config["SITE_URL"],
             "BLOG_MAIL_SERVER": server.host,
             "BLOG_MAIL_PORT": str(server.port),
-            "BLOG_MAIL_BATCH_SIZE": "5",
+            "BLOG_MAIL_BATCH_SIZE": str(batch),
             "BLOG_MAIL_LEASE_SECONDS": str(LEASE_SECONDS),
             "BLOG_MAIL_POLL_SECONDS": "0.2",
         }
@@ -144,13 +148,14 @@ def test_sigterm_finishes_the_message_in_hand_and_hands_back_the_rest(
 
 @pytest.mark.timeout(120)
 def test_two_senders_at_once_never_send_the_same_mail(app, newsletter, workers, smtp_server):
-    server = smtp_server(delay=0.02)
-    newsletter(200)
-    both = [workers(server, "--burst"), workers(server, "--burst")]
+    server = smtp_server(delay=0.005)
+    newsletter(300)
+    # Claims of one row each: the two senders claim often, so their claims collide.
+    both = [workers(server, "--burst", batch=1), workers(server, "--burst", batch=1)]
     for process in both:
         assert process.wait(timeout=90) == 0
 
-    per_reader = check_every_reader_got_it(server, 200)
+    per_reader = check_every_reader_got_it(server, 300)
     assert max(per_reader.values()) == 1
     senders = {
         claimed_by.split(":")[1]
@@ -158,4 +163,76 @@ def test_two_senders_at_once_never_send_the_same_mail(app, newsletter, workers, 
     }
     db.session.commit()
     assert senders == {str(process.pid) for process in both}  # both really took a share
-    assert outbox_counts() == {"sent": 200}
+    assert outbox_counts() == {"sent": 300}
+
+
+@pytest.fixture
+def redis_url():
+    """A Redis server for shared rate limits; skip (or fail in CI) when none answers."""
+    import redis
+
+    url = os.environ.get("BLOG_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        if os.environ.get("BLOG_REQUIRE_REDIS") == "1":
+            pytest.fail(f"Redis not reachable at {url}: {error}")
+        pytest.skip(f"Redis not reachable at {url}: {error}")
+    return url
+
+
+@pytest.mark.timeout(120)
+def test_subscribe_limit_holds_across_four_gunicorn_workers_sharing_redis(app, tmp_path, redis_url):
+    port = free_port()
+    env = {
+        **os.environ,
+        "BLOG_INSTANCE_PATH": str(tmp_path / "gunicorn-instance"),
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "BLOG_SECRET_KEY": app.config["SECRET_KEY"],
+        "BLOG_SITE_URL": f"http://127.0.0.1:{port}",
+        "BLOG_MAIL_BACKGROUND_SENDER": "false",
+        "BLOG_RATELIMIT_STORAGE_URI": redis_url,
+        "BLOG_RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        "BLOG_NEWSLETTER_SUBSCRIBE_LIMIT_PER_IP": "5 per minute",
+    }
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    server = subprocess.Popen(
+        [str(gunicorn), "-w", "4", "-b", f"127.0.0.1:{port}", "wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_until(lambda: _get_status(port, "/newsletter/") == 200, seconds=30)
+        statuses = Counter(
+            _post_status(port, "/newsletter/", f"email=reader{n}%40example.com") for n in range(24)
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    # Four workers with limits in their own memory would let up to 4 x 5 through.
+    assert statuses == {303: 5, 429: 19}
+    assert db.session.scalar(select(func.count()).select_from(Subscriber)) == 5
+    db.session.commit()
+
+
+def _get_status(port: int, path: str) -> int | None:
+    try:
+        return _request(port, "GET", path)
+    except OSError:
+        return None
+
+
+def _post_status(port: int, path: str, body: str) -> int:
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    return _request(port, "POST", path, body, headers)
+
+
+def _request(port: int, method: str, path: str, body=None, headers=None) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        return connection.getresponse().status
+    finally:
+        connection.close()
