@@ -93,7 +93,8 @@ def test_an_owner_writes_previews_illustrates_and_publishes(
     card.get_by_role("link", name="Morning light").click()
     expect(page.locator("h1.article__title")).to_have_text("Morning light")
     expect(page.locator(".content strong")).to_have_text("up")
-    assert db.session.scalar(select(Post.status)) == "published"
+    # Autosave made the draft; Publish updated that same post rather than adding another.
+    assert db.session.scalars(select(Post.status)).all() == ["published"]
     db.session.rollback()
     assert watch["dialogs"] == [] and watch["errors"] == []
 
@@ -111,6 +112,28 @@ def test_a_contributor_can_write_but_not_publish(page, live_server, make_user, w
     page.goto(live_server + "/")
     expect(page.get_by_text("Please review")).to_have_count(0)
     assert watch["errors"] == []
+
+
+def test_a_failed_autosave_says_so_and_keeps_the_text(page, live_server, make_user):
+    sign_in(page, live_server, staff(make_user, role="author"))
+    page.goto(live_server + "/admin/posts/new")
+    page.route("**/admin/posts/autosave", lambda route: route.abort())
+    body = page.locator("#field-markdown")
+    body.click()
+    body.press_sequentially("Words I must not lose")
+    expect(page.locator("#autosave-status")).to_contain_text(
+        "Not saved: the server cannot be reached", timeout=10_000
+    )
+    expect(body).to_have_value("Words I must not lose")
+    page.unroute("**/admin/posts/autosave")
+    page.route(
+        "**/admin/posts/autosave",
+        lambda route: route.fulfill(status=500, body="<!doctype html><html>oops</html>"),
+    )
+    body.press_sequentially("!")
+    expect(page.locator("#autosave-status")).to_contain_text(
+        "Not saved. Something went wrong (500)"
+    )
 
 
 def test_leaving_unsaved_changes_asks_first(page, live_server, make_user, make_post):
