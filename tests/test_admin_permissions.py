@@ -32,6 +32,7 @@ class World:
     mine_published: Post
     their_draft: Post
     their_published: Post
+    tag: Tag
     token: str
 
     def post(self, path, **data):
@@ -43,7 +44,7 @@ class World:
 
 
 @pytest.fixture
-def world(request, client, login, make_user, make_post):
+def world(request, client, login, make_user, make_post, make_tag):
     role = request.node.callspec.params["role"]
     owner = make_user(role="owner", name="The Owner")
     me = owner if role == "owner" else make_user(role=role, name=f"Me the {role}")
@@ -56,7 +57,8 @@ def world(request, client, login, make_user, make_post):
     }
     login(client, me)
     token = form_token(client, "/admin/")
-    return World(client=client, me=me, owner=owner, other=other, token=token, **posts)
+    tag = make_tag("Gardening")
+    return World(client=client, me=me, owner=owner, other=other, tag=tag, token=token, **posts)
 
 
 def status_of(post: Post) -> str:
@@ -207,6 +209,19 @@ ACTIONS = [
         EDITOR_UP,
         lambda w: w.save(w.their_draft, authors=w.owner.slug),
         lambda w: [a.id for a in db.session.get(Post, w.their_draft.id).authors] == [w.owner.id],
+    ),
+    Action("open the tags screen", EDITOR_UP, lambda w: w.client.get("/admin/tags/")),
+    Action(
+        "rename a tag",
+        EDITOR_UP,
+        lambda w: w.post(f"/admin/tags/{w.tag.id}/", name="Plants", slug="plants"),
+        lambda w: _count(Tag, Tag.slug == "plants") == 1,
+    ),
+    Action(
+        "delete a tag",
+        EDITOR_UP,
+        lambda w: w.post(f"/admin/tags/{w.tag.id}/delete"),
+        lambda w: _count(Tag, Tag.slug == "gardening") == 0,
     ),
     Action(
         "upload an image",

@@ -193,3 +193,30 @@ def test_a_wrong_current_password_changes_nothing(admin):
               "password": "new password 123", "confirm": "new password 123"},
     )  # fmt: skip
     assert response.status_code == 422 and "not your current password" in response.text
+
+
+# --- Tags -----------------------------------------------------------------------------------
+
+
+def test_editors_rename_and_delete_tags(client, login, make_user, make_tag, make_post, app):
+    login(client, make_user(role="editor"))
+    token = form_token(client, "/admin/tags/")
+    garden, _ = make_tag("Garden"), make_tag("Kitchen")
+    roses = make_post("Roses", tags=[garden]).url
+    page = client.get("/admin/tags/")
+    assert 'value="Garden"' in page.text and 'href="/tag/garden/">1</a>' in page.text
+    taken = client.post(
+        f"/admin/tags/{garden.id}/", data={"csrf_token": token, "name": "G", "slug": "kitchen"}
+    )
+    assert taken.status_code == 422 and "Another tag has that slug." in taken.text
+    renamed = client.post(
+        f"/admin/tags/{garden.id}/",
+        data={"csrf_token": token, "name": "Gardens", "slug": "gardens", "description": "Green"},
+    )
+    assert renamed.status_code == 303
+    reader = app.test_client()
+    assert "Roses" in reader.get("/tag/gardens/").text
+    assert reader.get("/tag/garden/").status_code == 404
+    client.post(f"/admin/tags/{garden.id}/delete", data={"csrf_token": token})
+    assert reader.get("/tag/gardens/").status_code == 404
+    assert reader.get(roses).status_code == 200  # the post stays

@@ -1,0 +1,71 @@
+"""Tags (editors and up): rename them, change their slug and description, delete them."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import delete, func, select
+
+from blog.admin.views import bp
+from blog.authors.forms import Form, slug
+from blog.authors.permissions import can
+from blog.extensions import db
+from blog.models import PostTag, Tag
+
+
+def _page(form: Form | None = None, editing: int | None = None, status: int = 200):
+    """Render the tag list with post counts."""
+    counts = dict(
+        db.session.execute(select(PostTag.tag_id, func.count()).group_by(PostTag.tag_id)).all()
+    )
+    tags = db.session.scalars(select(Tag).order_by(func.lower(Tag.name))).all()
+    return render_template(
+        "admin/tags.html", tags=tags, counts=counts, form=form, editing=editing
+    ), status
+
+
+def _managed_tag(tag_id: int | None = None) -> Tag | None:
+    """Refuse anyone below editor; return the tag the URL names (404 if there is none)."""
+    if not can(current_user, "tag.manage"):
+        abort(403)
+    return db.get_or_404(Tag, tag_id) if tag_id is not None else None
+
+
+@bp.get("/admin/tags/")
+def tags():
+    """List every tag and how many posts carry it."""
+    _managed_tag()
+    return _page()
+
+
+@bp.post("/admin/tags/<int:tag_id>/")
+def edit_tag(tag_id: int):
+    """Rename a tag, or change its slug (its page moves) and description."""
+    tag = _managed_tag(tag_id)
+    form = Form(request.form)
+    form.text("name", "Name", 191, required=True)
+    slug(form, fallback=form.values.get("name"))
+    form.text("description", "Description", 500, lines=True)
+    taken = db.session.scalar(
+        select(Tag.id).where(Tag.slug == form.values.get("slug"), Tag.id != tag.id)
+    )
+    if taken:
+        form.errors["slug"] = "Another tag has that slug."
+    if not form.ok:
+        return _page(form, tag.id, 422)
+    tag.name, tag.slug = form.values["name"], form.values["slug"]
+    tag.description = form.values.get("description")
+    db.session.commit()
+    flash(f"Saved the tag “{tag.name}”.", "success")
+    return redirect(url_for("admin.tags"), 303)
+
+
+@bp.post("/admin/tags/<int:tag_id>/delete")
+def delete_tag(tag_id: int):
+    """Delete a tag; posts keep their other tags."""
+    tag = _managed_tag(tag_id)
+    db.session.execute(delete(PostTag).where(PostTag.tag_id == tag.id))
+    db.session.delete(tag)
+    db.session.commit()
+    flash(f"Deleted the tag “{tag.name}”.", "success")
+    return redirect(url_for("admin.tags"), 303)
