@@ -127,9 +127,9 @@ def queue(
     Raises ValueError for a header value with CR or LF in it.
     """
     sender = sender or current_app.config["MAIL_DEFAULT_SENDER"]
-    for value in (to, subject, sender, reply_to or "", *(headers or {}).values()):
-        if "\r" in value or "\n" in value:
-            raise ValueError("Mail header values must be on one line.")
+    values = {"To": to, "Subject": subject, "From": sender, "Reply-To": reply_to or ""}
+    for name, value in {**values, **(headers or {})}.items():
+        _one_line(name, value)  # refuse now, in the caller's request, not later in the sender
     row = OutboxMessage(
         kind=kind,
         priority=PRIORITY_NOW,
@@ -223,19 +223,24 @@ class SmtpTransport:
         self.sent_on_connection = 0
 
     def send(self, message: Message, job: Job) -> None:
-        if self.smtp is None or self.sent_on_connection >= (self.config["MAIL_MAX_EMAILS"] or 1e9):
+        """Send one message; raise Unreachable when the server takes nothing at the moment."""
+        limit = self.config["MAIL_MAX_EMAILS"]
+        if self.smtp is not None and limit and self.sent_on_connection >= limit:
             self.close()
-            self.smtp = self._connect()
-            self.sent_on_connection = 0
+        reused = self.smtp is not None
+        if not reused:
+            self.smtp, self.sent_on_connection = self._connect(), 0
         try:
             self.smtp.send_message(message, to_addrs=[job.recipient])
-        except smtplib.SMTPRecipientsRefused as error:
-            if any(code == 421 for code, _ in error.recipients.values()):
-                self.close()
-            raise
-        except smtplib.SMTPResponseException as error:
-            if error.smtp_code == 421:
-                self.close()
+        except smtplib.SMTPServerDisconnected as error:
+            self.close()
+            if not reused:
+                raise Unreachable(f"{type(error).__name__}: {error}") from error
+            return self.send(message, job)  # the server had closed the idle connection
+        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as error:
+            codes = getattr(error, "recipients", {}).values()
+            if getattr(error, "smtp_code", None) == 421 or any(c == 421 for c, _ in codes):
+                self.close()  # 421: the server is closing this connection
             raise
         except (OSError, smtplib.SMTPException) as error:
             self.close()
@@ -279,7 +284,13 @@ class FileTransport:
         text = next((p for p in message.walk() if p.get_content_type() == "text/plain"), None)
         body = text.get_payload(decode=True).decode(text.get_content_charset()) if text else ""
         links = re.findall(r"https?://[^\s<>\"]+", body)
-        log.info("Mail to %s written to %s. Links: %s", job.recipient, path, " ".join(links))
+        # A warning, so a fresh install shows it without any logging set up.
+        log.warning(
+            "No MAIL_SERVER set: mail to %s written to %s. Links: %s",
+            job.recipient,
+            path,
+            " ".join(links),
+        )
 
     def close(self) -> None:
         pass
@@ -418,6 +429,13 @@ class _Batch:
             )
         self.finish(job, "failed", error, attempts=job.attempts + 1)
 
+    def postpone(self, job: Job, error: str) -> None:
+        """The server takes nothing now: retry this job and hand back the rest, all later."""
+        later = utcnow() + retry_delay(job.attempts + 1)
+        self.finish(job, "queued", error, attempts=job.attempts + 1, next_attempt_at=later)
+        self.release(later, error)
+        log.warning("Mail is waiting: %s. Next try at %s UTC.", error, f"{later:%H:%M:%S}")
+
     def release(self, later: datetime, error: str) -> None:
         """Hand back every job of this claim not yet finished, to be tried again later."""
         db.session.execute(
@@ -461,12 +479,7 @@ def _send_batch(token: str, jobs: list[Job], transport, report: Report, stop) ->
         try:
             transport.send(message, job)
         except Unreachable as error:
-            later = utcnow() + retry_delay(job.attempts + 1)
-            log.warning("Mail server unreachable (%s); trying again at %s", error, later)
-            batch.finish(
-                job, "queued", str(error), attempts=job.attempts + 1, next_attempt_at=later
-            )
-            batch.release(later, str(error))
+            batch.postpone(job, f"Mail server unreachable: {error}")
             return False
         except smtplib.SMTPRecipientsRefused as error:
             code, reason = next(iter(error.recipients.values()))
@@ -478,11 +491,11 @@ def _send_batch(token: str, jobs: list[Job], transport, report: Report, stop) ->
             continue
         except smtplib.SMTPSenderRefused as error:
             # Our own From address was refused: every message would fail the same way.
-            detail = f"Sender refused: {error.smtp_code} {error.smtp_error!r}"
-            later = utcnow() + retry_delay(job.attempts + 1)
-            log.error("%s; check MAIL_DEFAULT_SENDER and the newsletter sender", detail)
-            batch.finish(job, "queued", detail, attempts=job.attempts + 1, next_attempt_at=later)
-            batch.release(later, detail)
+            batch.postpone(
+                job,
+                f"the server refused the sender address ({error.smtp_code} {error.smtp_error!r});"
+                " check MAIL_DEFAULT_SENDER and the newsletter sender setting",
+            )
             return False
         except smtplib.SMTPResponseException as error:
             detail = f"{error.smtp_code} {error.smtp_error!r}"

@@ -90,7 +90,7 @@ def test_send_newsletter_mails_every_confirmed_subscriber_once_with_list_headers
 
     result = runner.invoke(args=["send-newsletter", "harbour-maps"])
     assert result.exit_code == 0, result.output
-    assert "Queued 120 new deliveries" in result.output and "Sent 120" in result.output
+    assert "Queued 120 new deliveries" in result.output and "sent 120" in result.output
 
     messages = received(counting_smtp)
     recipients = sorted(to for _, [to], _ in counting_smtp.messages)
@@ -252,6 +252,18 @@ def test_temporary_refusal_is_retried_with_back_off(app, make_post, smtp_server,
         "reader0000@example.com",
         "reader0001@example.com",
     ]
+
+
+def test_421_closes_the_connection_and_the_rest_goes_on_a_new_one(app, make_post, smtp_server):
+    server = smtp_server(replies={"reader0001@example.com": ["421 4.3.2 Closing, try later"]})
+    app.config.update(MAIL_SERVER=server.host, MAIL_PORT=server.port)
+    add_subscribers(4)
+    queue_post_newsletter(make_post())
+    db.session.commit()
+    report = deliver_due()
+    assert (report.sent, report.retrying) == (3, 1)
+    assert len(server.connections) == 2
+    assert "reader0001@example.com" not in [to for _, [to], _ in server.messages]
 
 
 def test_hard_bounce_fails_the_mail_and_suppresses_the_address(app, make_post, smtp_server, clock):

@@ -84,7 +84,7 @@ def send_newsletter(slug: str, queue_only: bool) -> None:
             if not handled:
                 time.sleep(1)  # another sender holds some: wait for it (or for its lease)
     click.echo(
-        f"Sent {counts.get('sent', 0)}, failed {counts.get('failed', 0)}, "
+        f"This post's deliveries: sent {counts.get('sent', 0)}, failed {counts.get('failed', 0)}, "
         f"skipped {counts.get('cancelled', 0)} (unsubscribed meanwhile), "
         f"waiting for a retry {counts.get('queued', 0)}."
     )
