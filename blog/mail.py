@@ -508,6 +508,23 @@ def _send_batch(token: str, jobs: list[Job], transport, report: Report, stop) ->
     return True
 
 
+def purge_finished(days: int = 7) -> int:
+    """Delete finished mail other than newsletter deliveries (which keep each post sent once).
+
+    Stored bodies hold links with tokens (confirmation, password reset): keep them no longer
+    than they can help someone looking into a delivery problem.
+    """
+    cutoff = utcnow() - timedelta(days=days)
+    result = db.session.execute(
+        OUTBOX.delete().where(
+            OUTBOX.c.post_id.is_(None),
+            OUTBOX.c.status.in_(("sent", "failed", "cancelled")),
+            OUTBOX.c.created_at < cutoff,
+        )
+    )
+    return result.rowcount
+
+
 def deliver_due(
     limit: int | None = None,
     stop: threading.Event | None = None,

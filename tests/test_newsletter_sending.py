@@ -282,7 +282,17 @@ def test_hard_bounce_fails_the_mail_and_suppresses_the_address(app, make_post, s
     assert outbox_statuses(post_id=first.id) == {"sent": 1, "failed": 1}
 
 
-def test_stale_pending_subscribers_are_purged_by_the_sender(app, monkeypatch):
+def test_stale_pending_subscribers_and_old_finished_mail_are_purged_by_the_sender(
+    app, client, make_post, smtp_sink
+):
+    client.post("/newsletter/", data={"email": "old.mail@example.com"}, headers=HX)
+    add_subscribers(1, prefix="reader")
+    queue_post_newsletter(make_post())
+    db.session.commit()
+    deliver_due()
+    db.session.execute(
+        OutboxMessage.__table__.update().values(created_at=utcnow() - timedelta(days=8))
+    )
     add_subscribers(1, "pending", prefix="stale")
     add_subscribers(1, "pending", prefix="fresh")
     add_subscribers(1, "confirmed", prefix="old")
@@ -294,4 +304,14 @@ def test_stale_pending_subscribers_are_purged_by_the_sender(app, monkeypatch):
     db.session.commit()
     sender.run(app, threading.Event(), burst=True)
     remaining = sorted(db.session.scalars(select(Subscriber.email)))
-    assert remaining == ["fresh0000@example.com", "old0000@example.com"]
+    assert remaining == [
+        "fresh0000@example.com",
+        "old.mail@example.com",  # pending, but asked only now
+        "old0000@example.com",
+        "reader0000@example.com",
+    ]
+    # The old confirmation mail (its token in the stored body) is gone; the newsletter
+    # delivery stays, so the post is never sent to that reader again.
+    assert db.session.execute(select(OutboxMessage.kind, OutboxMessage.status)).all() == [
+        ("newsletter", "sent")
+    ]

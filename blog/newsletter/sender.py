@@ -16,12 +16,12 @@ import time
 from flask import Flask, current_app, g
 
 from blog.extensions import db
-from blog.mail import Report, deliver_due
+from blog.mail import Report, deliver_due, purge_finished
 from blog.newsletter import services
 from blog.newsletter.views import bp
 
 log = logging.getLogger(__name__)
-PURGE_EVERY = 600  # seconds between purges of pending subscribers whose window has passed
+PURGE_EVERY = 600  # seconds between purges: stale pending subscribers, old finished mail
 
 
 def run(
@@ -31,7 +31,7 @@ def run(
     burst: bool = False,
     wake: threading.Event | None = None,
 ) -> Report:
-    """Deliver due mail until stopped (or, with burst, until none is due); purge stale pending."""
+    """Deliver due mail until stopped (or, with burst, until none is due), and purge what is stale."""
     total = Report()
     last_purge = -PURGE_EVERY
     last_error = None
@@ -45,6 +45,7 @@ def run(
                     last_purge = time.monotonic()
                     if purged := services.purge_pending():
                         log.info("Purged %s unconfirmed subscribers", purged)
+                    purge_finished()
                     db.session.commit()
             last_error = None
         except Exception as error:  # keep sending; report each new kind of failure once
