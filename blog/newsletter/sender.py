@@ -31,7 +31,7 @@ def run(
     burst: bool = False,
     wake: threading.Event | None = None,
 ) -> Report:
-    """Deliver due mail until stopped (or, with burst, until none is due), and purge what is stale."""
+    """Deliver due mail until stopped (with burst: until none is due); purge what is stale."""
     total = Report()
     last_purge = -PURGE_EVERY
     last_error = None
