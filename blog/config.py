@@ -78,6 +78,8 @@ class Defaults:
     INVITE_MAX_AGE_DAYS = 7
     # CSRF tokens live as long as the session: an editor left open for hours can still save.
     WTF_CSRF_TIME_LIMIT = None
+    # How long a worker reuses the settings screen's values before reading them again.
+    SETTINGS_CACHE_SECONDS = 5
 
     # Image uploads, stored re-encoded under instance/<UPLOAD_FOLDER>, in these widths.
     UPLOAD_FOLDER = "uploads"

@@ -214,3 +214,57 @@ def test_xss_payloads_never_run_in_a_browser(page, live_server, make_user, watch
     assert watch["dialogs"] == []
     assert not [e for e in watch["errors"] if "Content Security Policy" in e]
     assert page.evaluate("document.title") and "49" not in page.locator("#preview").inner_text()
+
+
+def test_from_an_empty_install_to_a_published_post_without_a_terminal(
+    page, browser, live_server, tmp_path, watch
+):
+    # First run: the owner account is made in the browser.
+    page.goto(live_server + "/admin/")
+    expect(page.get_by_role("heading", name="Welcome! Set up your blog")).to_be_visible()
+    page.get_by_label("Site title").fill("Field Notes")
+    page.get_by_label("Your name").fill("Olive Owner")
+    page.get_by_label("Email address").fill("olive@example.com")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Password again").fill(PASSWORD)
+    page.get_by_role("button", name="Create account and sign in").click()
+    expect(page).to_have_url(live_server + "/admin/")
+    # The owner invites an author; the link is on screen to copy (no mail needed).
+    page.get_by_role("link", name="Staff").click()
+    page.get_by_label("Email address").fill("amy@example.com")
+    page.get_by_label("Role").select_option("author")
+    page.get_by_role("button", name="Send invite").click()
+    link = page.locator("#invite-url").input_value()
+    assert "/admin/invite/" in link
+
+    author = browser.new_context().new_page()
+    author.goto(link.replace("http://localhost", live_server))
+    author.get_by_label("Your name").fill("Amy Author")
+    author.get_by_label("Password", exact=True).fill("amy's long password")
+    author.get_by_label("Password again").fill("amy's long password")
+    author.get_by_role("button", name="Create account and sign in").click()
+    expect(author).to_have_url(live_server + "/admin/")
+    # The author writes, previews, illustrates and schedules...
+    author.get_by_role("link", name="New post").first.click()
+    author.get_by_label("Title", exact=True).fill("Field day")
+    body = author.locator("#field-markdown")
+    body.click()
+    body.press_sequentially("We counted *forty* birds.")
+    expect(author.locator("#preview em")).to_have_text("forty")
+    author.locator("#field-feature-image-file").set_input_files(picture(tmp_path))
+    author.get_by_label("Publication date (UTC)").fill("2999-01-01T09:00")
+    author.get_by_role("button", name="Schedule").click()
+    expect(author.locator(".flash--success")).to_contain_text("Scheduled for 01 Jan 2999 09:00")
+    reader = browser.new_context().new_page()
+    reader.goto(live_server + "/")
+    expect(reader.get_by_role("heading", name="Field Notes")).to_be_visible()
+    expect(reader.get_by_text("Field day")).to_have_count(0)
+    # ...then publishes it now, and readers see it with its picture.
+    author.get_by_role("button", name="Publish now").click()
+    expect(author.locator(".flash--success")).to_have_text("Published.")
+    reader.reload()
+    card = reader.locator(".card", has_text="Field day")
+    expect(card).to_have_count(1)
+    expect(card.locator("img.card__image")).to_have_attribute("src", re.compile("^/uploads/"))
+    expect(card).to_contain_text("Amy Author")
+    assert watch["dialogs"] == [] and watch["errors"] == []

@@ -266,6 +266,16 @@ def test_a_scheduled_post_is_hidden_from_readers_until_its_time(owner, reader, m
     assert "Tomorrow&#39;s news" in reader.get("/").text
 
 
+def test_publish_now_on_a_scheduled_post_publishes_it_at_once(owner, reader):
+    future = (utcnow() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    post_id = saved_id(owner.save(title="Early", action="schedule", published_at=future))
+    assert reader.get("/early/").status_code == 404
+    owner.save(post_id, title="Early", action="publish", published_at=future)  # form still has it
+    post = fresh(post_id)
+    assert post.status == "published" and post.published_at <= utcnow()
+    assert reader.get("/early/").status_code == 200
+
+
 def test_scheduling_needs_a_future_time(owner):
     past = (utcnow() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
     response = owner.save(action="schedule", published_at=past)

@@ -105,6 +105,7 @@ def test_the_theme_stylesheet_carries_only_a_checked_colour(admin, app):
     assert "immutable" in css.headers["Cache-Control"] and "public" in css.headers["Cache-Control"]
     assert "max-age=300" in reader.get("/assets/theme.css").headers["Cache-Control"]
     # A value that slipped into the database some other way never reaches the stylesheet.
+    app.config["SETTINGS_CACHE_SECONDS"] = 0  # read it at once, not after the cache expires
     row = db.session.get(Setting, "accent_color")
     row.value = json.dumps("red}body{background:url(//evil.example)")
     db.session.commit()
@@ -220,3 +221,17 @@ def test_editors_rename_and_delete_tags(client, login, make_user, make_tag, make
     client.post(f"/admin/tags/{garden.id}/delete", data={"csrf_token": token})
     assert reader.get("/tag/gardens/").status_code == 404
     assert reader.get(roses).status_code == 200  # the post stays
+
+
+def test_workers_pick_up_settings_saved_elsewhere_within_the_cache_time(admin, app, monkeypatch):
+    reader = app.test_client()
+    assert "Test Blog" in reader.get("/").text
+    # Another worker saves: this one's copy is stale until SETTINGS_CACHE_SECONDS pass.
+    db.session.add(Setting(key="title", value=json.dumps("Saved Elsewhere")))
+    db.session.commit()
+    assert "Saved Elsewhere" not in reader.get("/").text
+    import time
+
+    later = time.monotonic() + app.config["SETTINGS_CACHE_SECONDS"] + 1
+    monkeypatch.setattr("blog.admin.store.time.monotonic", lambda: later)
+    assert "Saved Elsewhere" in reader.get("/").text

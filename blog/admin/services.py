@@ -231,14 +231,13 @@ def redirect_for(slug: str) -> str | None:
 
 
 def publish(post: Post, when: datetime | None = None) -> None:
-    """Publish post now, or at a past moment to back-date it; raise PostError for the future."""
+    """Publish post now; a past moment back-dates it (a future one is what Schedule is for)."""
     now = utcnow()
-    if when is not None and when > now:
-        raise PostError("published_at", "That time is in the future: use Schedule instead.")
+    if when is not None and when <= now:
+        post.published_at = when
+    elif post.published_at is None or post.published_at > now:
+        post.published_at = now
     post.status = "published"
-    post.published_at = when or (
-        post.published_at if post.published_at and post.published_at <= now else now
-    )
 
 
 def schedule(post: Post, when: datetime | None) -> None:

@@ -46,5 +46,6 @@ def settings():
         form.values["logo"] = current.get("logo")
     store.save_settings(form.values)
     db.session.commit()
+    store.forget_settings()  # again: another thread may have read the old values meanwhile
     flash("Settings saved.", "success")
     return redirect(url_for("admin.settings"), 303)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -31,7 +33,15 @@ DEFAULT_ACCENT = "#ff1a75"
 
 
 def load_settings() -> dict:
-    """Return the stored overrides (the loader blog.site.settings() calls once a request)."""
+    """Return the stored overrides (the loader blog.site.settings() calls once a request).
+
+    Each app keeps what it read for SETTINGS_CACHE_SECONDS, so reader pages run no extra
+    query; a save clears this process's copy at once, other workers see it within that time.
+    """
+    cache = current_app.extensions.setdefault("stored_settings", {})
+    ttl = current_app.config.get("SETTINGS_CACHE_SECONDS", 5)
+    if "values" in cache and time.monotonic() - cache["at"] < ttl:
+        return dict(cache["values"])
     try:
         rows = db.session.execute(select(Setting.key, Setting.value)).all()
     except SQLAlchemyError:  # no table yet, or the database is busy: fall back to config
@@ -45,7 +55,13 @@ def load_settings() -> dict:
                 stored[key] = json.loads(value)
             except ValueError:
                 log.warning("Ignoring unreadable stored setting %s", key)
-    return stored
+    cache.update(values=stored, at=time.monotonic())
+    return dict(stored)
+
+
+def forget_settings() -> None:
+    """Drop this app's copy of the stored settings, so the next request reads them again."""
+    current_app.extensions.get("stored_settings", {}).clear()
 
 
 def save_settings(values: dict) -> None:
@@ -60,6 +76,7 @@ def save_settings(values: dict) -> None:
         else:
             db.session.add(Setting(key=key, value=encoded, updated_at=utcnow()))
     db.session.flush()
+    forget_settings()
 
 
 def accent_color(value: object) -> str:
