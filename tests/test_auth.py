@@ -203,6 +203,14 @@ def test_sign_out_ends_the_session_and_forgets_remember_me(app, client, login, m
     assert client.get("/admin/").status_code == 302
 
 
+def test_remember_me_signs_back_in_after_the_browser_session_ends(client, login, make_user):
+    login(client, make_user(), remember="on")
+    client.delete_cookie("session")  # the browser was closed
+    assert signed_in(client)
+    login_again = client.get("/login")
+    assert login_again.status_code == 302  # already signed in: on to the admin
+
+
 def test_cookies_are_httponly_lax_and_bounded(client, make_user):
     user = make_user()
     response = sign_in(client, user.email, PASSWORD, remember="on")

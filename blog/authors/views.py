@@ -13,6 +13,7 @@ from flask import (
 )
 from flask_login import current_user, login_user, logout_user, user_loaded_from_cookie
 from werkzeug.datastructures import MultiDict
+from werkzeug.security import generate_password_hash
 
 from blog.accounts import AccountError, password_matches
 from blog.authors import services
@@ -184,8 +185,6 @@ def reset(token: str):
     if request.method == "POST":
         check_new_password(form)
         if form.ok:
-            from werkzeug.security import generate_password_hash
-
             user.password_hash = generate_password_hash(form.values["password"])
             services.clear_attempts("login-account", services.account_key(user.email))
             start_session(user)
