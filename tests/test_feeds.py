@@ -2,6 +2,9 @@
 
 import feedparser
 
+from blog.admin.store import save_settings
+from blog.extensions import db
+
 
 def test_site_feed_lists_published_posts_with_absolute_links(client, make_post, make_user):
     author = make_user(name="Feed Writer")
@@ -31,12 +34,22 @@ def test_author_and_tag_feeds_hold_only_their_posts(client, make_post, make_user
     assert client.get("/tag/none/rss/").status_code == 404
 
 
-def test_feed_escapes_markup_in_titles(client, make_post):
-    make_post("<script>alert(1)</script> & friends")
+def test_feed_escapes_markup_in_titles_and_excerpts(client, make_post):
+    make_post("<script>alert(1)</script> & friends", custom_excerpt="<b>not bold</b>")
     body = client.get("/rss/").text
     assert "<script>" not in body
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; friends" in body
-    assert feedparser.parse(body).bozo == 0
+    feed = feedparser.parse(body)
+    assert feed.bozo == 0
+    # The excerpt is text: a feed reader showing the description as HTML shows the tags.
+    assert feed.entries[0].summary == "&lt;b&gt;not bold&lt;/b&gt;"
+
+
+def test_site_feed_uses_the_title_saved_on_the_settings_screen(client, make_post):
+    save_settings({"title": "Renamed Blog", "description": "New words"})
+    db.session.commit()
+    feed = feedparser.parse(client.get("/rss/").data).feed
+    assert (feed.title, feed.subtitle) == ("Renamed Blog", "New words")
 
 
 def test_sitemap_lists_public_urls_only(client, make_post, make_tag):

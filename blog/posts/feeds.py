@@ -1,12 +1,13 @@
 """Feeds and crawler files: RSS for the site, an author or a tag; sitemap.xml; robots.txt."""
 
-from flask import abort, current_app, render_template
+from flask import abort, render_template
 from sqlalchemy import select
 
 from blog.extensions import db
 from blog.models import Post, Tag, User
 from blog.posts import services
 from blog.posts.views import bp
+from blog.site import absolute_url, settings
 
 FEED_SIZE = 15
 
@@ -23,8 +24,8 @@ def _rss(title: str, link: str, description: str, **filters):
 @bp.get("/rss/")
 def feed():
     """Serve the site's RSS feed."""
-    site = current_app.config
-    return _rss(site["SITE_TITLE"], "/", site["SITE_DESCRIPTION"])
+    site = settings()
+    return _rss(site["title"], "/", site["description"])
 
 
 @bp.get("/author/<slug>/rss/")
@@ -58,8 +59,6 @@ def sitemap():
 @bp.get("/robots.txt")
 def robots():
     """Let crawlers read everything but the staff screens."""
-    from blog.site import absolute_url
-
     lines = [
         "User-agent: *",
         "Disallow: /admin/",
