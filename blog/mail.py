@@ -26,10 +26,9 @@ from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, g, has_app_context
+from flask import current_app, g, has_app_context
 from sqlalchemy import and_, or_, select, text, update
 
-from blog import extensions
 from blog.extensions import db
 from blog.models import OutboxMessage, Subscriber, utcnow
 from blog.models.newsletter import PRIORITY_NOW
@@ -37,15 +36,6 @@ from blog.models.newsletter import PRIORITY_NOW
 log = logging.getLogger(__name__)
 # Outcome updates go through the table (SQLAlchemy Core): one per message, so they stay cheap.
 OUTBOX = OutboxMessage.__table__
-
-
-def init_app(app: Flask) -> None:
-    """Set up Flask-Mail (its settings are ours) for anything that uses extensions.mail.
-
-    Importing this module rebinds the package attribute blog.mail from the Flask-Mail object
-    to this module, so create_app's `mail.init_app(app)` reaches here from then on.
-    """
-    extensions.mail.init_app(app)
 
 
 # Quoted-printable UTF-8 bodies: readable in the raw message, and lines stay under 78 characters.

@@ -8,16 +8,15 @@ import math
 import re
 import secrets
 from datetime import timedelta
-from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from flask import current_app, render_template, session
-from flask_mail import Message
 from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import delete, func, select
 
 from blog.accounts import AccountError, create_user, normalise_email
-from blog.extensions import db, mail
+from blog.extensions import db
+from blog.mail import queue
 from blog.models import Invite, LoginAttempt, User, utcnow
 from blog.site import absolute_url
 
@@ -233,29 +232,11 @@ def pending_invites() -> list[Invite]:
 
 
 def send_mail(to: str, subject: str, template: str, **context) -> None:
-    """Send a text + HTML message rendered from templates/email/<template>.{txt,html}.
+    """Queue a text + HTML message rendered from templates/email/<template>.{txt,html}.
 
-    With the mail module's outbox (blog.mail.queue) the message leaves once the caller
-    commits. Without it: Flask-Mail over SMTP, or an .eml file in instance/mail/ when no
-    MAIL_SERVER is set, so a new install works without a mail server.
+    It goes through the outbox (blog.mail.queue), so it leaves once the caller commits: over
+    SMTP, or as an .eml file in instance/mail/ when no MAIL_SERVER is set.
     """
     text = render_template(f"email/{template}.txt", **context)
     html = render_template(f"email/{template}.html", **context)
-    try:
-        from blog.mail import queue  # the mail module owns delivery once it exists
-    except ImportError:
-        _send_directly(Message(subject=subject, recipients=[to], body=text, html=html))
-    else:
-        queue(to, subject, text, html)
-
-
-def _send_directly(message: Message) -> None:
-    """Deliver over SMTP, or write the message to instance/mail/ when no server is set."""
-    if current_app.config.get("MAIL_SERVER"):
-        mail.send(message)
-        return
-    folder = Path(current_app.instance_path) / "mail"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{utcnow():%Y%m%dT%H%M%S}-{secrets.token_hex(4)}.eml"
-    path.write_bytes(message.as_bytes())
-    log.warning("No MAIL_SERVER set: wrote %r to %s", message.subject, path)
+    queue(to, subject, text, html)
