@@ -106,6 +106,8 @@ def derive(app) -> None:
         cfg["TRUSTED_HOSTS"] = sorted({site.hostname or "localhost", "localhost", "127.0.0.1"})
     if not cfg.get("MAIL_DEFAULT_SENDER"):
         cfg["MAIL_DEFAULT_SENDER"] = f"{cfg['SITE_TITLE']} <noreply@{site.hostname or 'localhost'}>"
+    if cfg.get("REDIS_URL") and cfg["RATELIMIT_STORAGE_URI"] == "memory://":
+        cfg["RATELIMIT_STORAGE_URI"] = cfg["REDIS_URL"]  # limits shared by every worker
     uri = cfg["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("postgresql://"):
         uri = cfg["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len("postgresql://") :]
