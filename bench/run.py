@@ -24,7 +24,7 @@ import tempfile
 import time
 import urllib.request
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from html import unescape
 from pathlib import Path
@@ -157,6 +157,22 @@ class Result:
     requests: int
     errors: int
     bytes_per_response: float
+    low: float = 0.0  # the slowest and fastest round's requests/s, once summarised
+    high: float = 0.0
+    rounds: int = 1
+
+
+def summarise(runs: list[Result]) -> Result:
+    """The round with the median requests/s, carrying the spread and every round's errors."""
+    ranked = sorted(runs, key=lambda r: r.rps)
+    middle = ranked[(len(ranked) - 1) // 2]
+    return replace(
+        middle,
+        errors=sum(r.errors for r in runs),
+        low=ranked[0].rps,
+        high=ranked[-1].rps,
+        rounds=len(runs),
+    )
 
 
 def wrk(label: str, url: str, connections: int, seconds: int, headers=()) -> Result:
@@ -263,11 +279,8 @@ def fmt_ms(value: float) -> str:
 
 
 def baseline(hello_results: list[Result]) -> dict[int, float]:
-    """Hello's requests/s per connection count: the mean of its runs before and after."""
-    runs: dict[int, list[float]] = {}
-    for r in hello_results:
-        runs.setdefault(r.connections, []).append(r.rps)
-    return {c: sum(v) / len(v) for c, v in runs.items()}
+    """Hello's requests/s per connection count (its median round)."""
+    return {r.connections: r.rps for r in hello_results}
 
 
 def memory_row(name: str, memory: dict) -> str:
@@ -298,24 +311,25 @@ def report(args, run: dict, results: list[Result], hello_results: list[Result]) 
         + ", ".join(map(str, args.connections))
         + ". wrk shares the machine's CPUs with the server, and gunicorn's sync workers close "
         "every connection, so each request includes a TCP connect.",
-        "- hello is measured before and after the blog's pages at each N; the ratio uses the "
-        "mean of the two",
-        f"- Command: `python bench/run.py --posts {args.posts} --duration {args.duration}`",
+        f"- Each cell: {args.rounds} rounds, interleaved (hello, then every page, per round; "
+        "hello once more at the end); requests/s, p50 and p99 are the median round's, the "
+        "range is the slowest and fastest round",
+        f"- Command: `python bench/run.py --posts {args.posts} --duration {args.duration} "
+        f"--rounds {args.rounds}`",
         "",
-        "| page | connections | requests/s | p50 | p99 | vs hello | bytes/response | errors |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| page | connections | requests/s | range | p50 | p99 | vs hello | bytes/response "
+        "| errors |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for connections in args.connections:
         hellos = [r for r in hello_results if r.connections == connections]
         pages = [r for r in results if r.connections == connections]
-        for n, r in enumerate(hellos[:1] + pages + hellos[1:]):
-            label = r.label
-            if r in hellos:
-                label = "hello (before the pages)" if n == 0 else "hello (after the pages)"
+        for r in hellos + pages:
             share = r.rps / hello_rps[r.connections]
             lines.append(
-                f"| {label} | {r.connections} | {r.rps:,.0f} | {fmt_ms(r.p50)} "
-                f"| {fmt_ms(r.p99)} | {'–' if r in hellos else f'1/{1 / share:.1f}'} "
+                f"| {r.label} | {r.connections} | {r.rps:,.0f} | {r.low:,.0f}–{r.high:,.0f} "
+                f"| {fmt_ms(r.p50)} | {fmt_ms(r.p99)} "
+                f"| {'–' if r in hellos else f'1/{1 / share:.1f}'} "
                 f"| {r.bytes_per_response:,.0f} | {r.errors} |"
             )
     lines += [
@@ -433,6 +447,9 @@ def main() -> None:
         default=[16, 64],
         help="comma-separated wrk connection counts (default 16,64)",
     )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="interleaved wrk runs per page (median reported)"
+    )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument(
         "--no-preload-check",
@@ -448,6 +465,8 @@ def main() -> None:
         parser.error("--duration must be 1..600 s and --posts 1..1,000,000")
     if not all(2 <= c <= 1000 for c in args.connections) or not 1 <= args.workers <= 16:
         parser.error("--connections must be 2..1000 each and --workers 1..16")
+    if not 1 <= args.rounds <= 10:
+        parser.error("--rounds must be 1..10")
     if subprocess.run(["which", "wrk"], capture_output=True, timeout=5).returncode:
         sys.exit("wrk is not installed: apt-get install wrk")
 
@@ -475,14 +494,23 @@ def main() -> None:
         warm_up(hello.base, [("hello", "/", ())])
         warm_up(blog.base, paths)
 
-        hello_results, results = [], []
+        # Rounds interleave the pages, so a burst of other work on the machine hits one round
+        # of each rather than all rounds of one; each cell reports its median round.
+        measured = [("hello", hello.base + "/", ())]
+        measured += [(label, blog.base + path, headers) for label, path, headers in paths]
+        runs: dict[tuple[str, int], list[Result]] = {}
         for connections in args.connections:
-            hello_results.append(run_wrk("hello", hello.base + "/", connections, args.duration))
-            for label, path, headers in paths:
-                results.append(
-                    run_wrk(label, blog.base + path, connections, args.duration, headers)
+            for number in range(args.rounds):
+                print(
+                    f"round {number + 1} of {args.rounds}, {connections} connections:", flush=True
                 )
-            hello_results.append(run_wrk("hello", hello.base + "/", connections, args.duration))
+                for label, url, headers in measured:
+                    result = run_wrk(label, url, connections, args.duration, headers)
+                    runs.setdefault((label, connections), []).append(result)
+            result = run_wrk("hello", hello.base + "/", connections, args.duration)
+            runs[("hello", connections)].append(result)  # hello closes each connection count
+        hello_results = [summarise(v) for (label, _), v in runs.items() if label == "hello"]
+        results = [summarise(v) for (label, _), v in runs.items() if label != "hello"]
         run["memory"], run["hello_memory"] = blog.measure_memory(), hello.measure_memory()
         blog.stop()
         hello.stop()
