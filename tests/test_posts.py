@@ -276,3 +276,17 @@ def test_every_page_sends_security_headers(client, make_post):
         assert "unsafe-inline" not in headers["Content-Security-Policy"]
         assert headers["X-Content-Type-Options"] == "nosniff"
         assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+
+
+def test_uploaded_feature_images_are_served_in_several_widths(client, make_post):
+    image = "/uploads/" + "a" * 32 + "-1600.webp"
+    make_post("Wide picture", slug="wide", feature_image=image)
+    token = "/uploads/" + "a" * 32
+    expected = f"{token}-480.webp 480w, {token}-960.webp 960w, {token}-1600.webp 1600w"
+    assert f'srcset="{expected}"' in client.get("/").text
+    assert f'srcset="{expected}"' in client.get("/wide/").text
+
+
+def test_images_from_elsewhere_get_no_srcset(client, make_post):
+    make_post("Plain picture", slug="plain", feature_image="/static/demo/tide.svg")
+    assert "srcset" not in client.get("/").text

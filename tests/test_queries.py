@@ -57,6 +57,7 @@ LATER_PAGES = {"/page/2/": "/", "/tag/t1/page/2/": "/tag/t1/", "/author/a1/page/
 
 def queries_per_page(client, count_queries, paths) -> dict[tuple[str, bool], int]:
     """Return how many statements each path runs, as a full page and as an htmx fragment."""
+    client.get("/")  # warm up: the first request of an app also reads the stored settings
     counts = {}
     for path in paths:
         for headers in ({}, HX):
@@ -86,6 +87,7 @@ def test_later_pages_run_the_same_queries_as_the_first(client, count_queries):
 
 def test_home_page_runs_three_queries(client, count_queries):
     fill(30)
+    client.get("/")  # warm up, as above
     with count_queries() as statements:
         client.get("/")
     assert len(statements) <= 3, statements
