@@ -299,7 +299,9 @@ def report(args, run: dict, results: list[Result], hello_results: list[Result]) 
         "goes. Rerun it to refresh this page.",
         "",
         f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; code at `{run['revision']}`",
-        f"- Machine: nproc {nproc()} ({cpu_model()}), {platform.system()} {platform.release()}",
+        f"- Machine: nproc {nproc()} ({cpu_model()}), {platform.system()} {platform.release()}; "
+        f"load average {run['load_before']:.2f} before the run, {run['load_after']:.2f} after "
+        "(it includes this run's own load)",
         f"- Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
         f"gunicorn {version('gunicorn')}, Flask {version('flask')}, {wrk_version()}",
         f"- Blog: {args.posts:,} demo posts (`flask --app blog demo --posts {args.posts}`, "
@@ -384,6 +386,11 @@ def targets(results, hello_rps, memory) -> list[tuple[str, str]]:
         )
     )
     return checks
+
+
+def load_average() -> float:
+    """The one-minute load average (other work on the machine skews every figure)."""
+    return os.getloadavg()[0]
 
 
 def nproc() -> str:
@@ -474,7 +481,13 @@ def main() -> None:
     from blog.config import Defaults
 
     per_page = Defaults.POSTS_PER_PAGE
-    run = {"revision": git_revision(), "per_page": per_page}
+    run = {"revision": git_revision(), "per_page": per_page, "load_before": load_average()}
+    if run["load_before"] > 0.5 * (os.cpu_count() or 1):
+        print(
+            f"Note: the machine is busy (load average {run['load_before']:.2f}); the figures "
+            "will say so.",
+            flush=True,
+        )
     with tempfile.TemporaryDirectory(prefix="blog-bench-") as temp, ExitStack() as servers:
         temp = Path(temp)
         instance = temp / "instance"
@@ -533,6 +546,7 @@ def main() -> None:
             run["preload_memory"] = preloaded.measure_memory()
             preloaded.stop()
 
+    run["load_after"] = load_average()
     text = report(args, run, results, hello_results)
     print()
     print(text)
