@@ -83,7 +83,7 @@ def _page_statement(models: bool, by_author: bool, by_tag: bool, after: bool) ->
     """Build, once per shape, the select for one page of a list: models (with their authors and
     tags) or card columns, optionally by one author or tag, after a cursor or at an offset.
 
-    Values are bind parameters (see _page_params), so a request only binds them: building and
+    Values are bind parameters (_page binds them), so a request builds nothing: building and
     hashing a fresh statement cost about a tenth of a list page's time.
     """
     posts = Post.__table__.c
