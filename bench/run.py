@@ -371,11 +371,19 @@ def targets(results, hello_rps, memory) -> list[tuple[str, str]]:
         page2 = next(r for r in results if r.connections == connections and r.label == "`/page/2/`")
         last = next(r for r in results if r.connections == connections and "last" in r.label)
         ratio = last.rps / page2.rps
+        # Rounds whose ranges overlap cannot tell the two pages apart on this machine.
+        noise = (
+            f"; the rounds' ranges overlap ({last.low:,.0f}–{last.high:,.0f} vs "
+            f"{page2.low:,.0f}–{page2.high:,.0f}), so the difference is within this run's noise"
+            if ratio < 0.9 and last.high >= page2.low
+            else ""
+        )
         checks.append(
             (
                 "met" if ratio >= 0.9 else "missed",
                 f"last page within 10% of `/page/2/` at {connections} connections: "
-                f"{last.rps:,.0f} vs {page2.rps:,.0f} requests/s ({(ratio - 1) * 100:+.1f}%)",
+                f"{last.rps:,.0f} vs {page2.rps:,.0f} requests/s ({(ratio - 1) * 100:+.1f}%)"
+                + noise,
             )
         )
     checks.append(
