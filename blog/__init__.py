@@ -7,10 +7,8 @@ from pathlib import Path
 from flask import Flask
 
 from blog import config, errors, htmx, security, site
-from blog.extensions import csrf, db, limiter, login_manager, migrate
+from blog.extensions import csrf, db, limiter, login_manager
 from blog.extensions import mail as flask_mail  # blog.mail is the outbox module
-
-MIGRATIONS = str(Path(__file__).parent / "migrations")
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -37,7 +35,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     config.derive(app)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=MIGRATIONS)
     flask_mail.init_app(app)  # holds the MAIL_* settings; blog.mail sends
     csrf.init_app(app)
     limiter.init_app(app)

@@ -2,7 +2,6 @@
 
 from functools import wraps
 
-from email_validator import EmailNotValidError, validate_email
 from flask import abort
 from flask_login import current_user
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -20,6 +19,8 @@ class AccountError(ValueError):
 
 def normalise_email(address: str) -> str:
     """Return the address trimmed, checked and with its domain lower-cased; raise AccountError."""
+    from email_validator import EmailNotValidError, validate_email  # loaded on first use
+
     try:
         result = validate_email(address.strip(), check_deliverability=False)
     except EmailNotValidError as error:

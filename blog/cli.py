@@ -1,21 +1,25 @@
 """Command-line tools: flask --app blog init-db | demo | create-user."""
 
+import os
+from pathlib import Path
+
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-from flask_migrate import upgrade
 from sqlalchemy import func, select
 
 from blog import accounts, demo
 from blog.extensions import db
 from blog.models import ROLES, Post
 
+MIGRATIONS = str(Path(__file__).parent / "migrations")
+
 
 @click.command("init-db")
 @with_appcontext
 def init_db() -> None:
     """Create the database schema, or upgrade it to the newest version (safe to run again)."""
-    upgrade(directory=current_app.extensions["migrate"].directory)
+    upgrade_schema()
     click.echo(f"Database ready: {db.engine.url.render_as_string(hide_password=True)}")
 
 
@@ -24,7 +28,7 @@ def init_db() -> None:
 @click.option("--posts", "count", default=36, show_default=True, help="How many posts to write.")
 def demo_command(count: int) -> None:
     """Fill an empty blog with demo authors, tags, pages and posts."""
-    upgrade(directory=current_app.extensions["migrate"].directory)
+    upgrade_schema()
     if db.session.scalar(select(func.count()).select_from(Post)):
         click.echo("The blog already has posts; demo content is only added to an empty blog.")
         return
@@ -49,7 +53,28 @@ def create_user(email: str, name: str, role: str, password: str) -> None:
     click.echo(f"Created {user.role} {user.email} ({user.url}).")
 
 
+def enable_migrations(app: Flask) -> None:
+    """Bind Flask-Migrate (Alembic) to app, for init-db, demo and `flask db ...`.
+
+    Only commands need it: importing Alembic costs each web worker about 12 MB.
+    """
+    if "migrate" not in app.extensions:
+        from flask_migrate import Migrate
+
+        Migrate(app, db, directory=MIGRATIONS)
+
+
+def upgrade_schema() -> None:
+    """Apply every migration the database has not had yet."""
+    from flask_migrate import upgrade
+
+    enable_migrations(current_app._get_current_object())
+    upgrade(directory=MIGRATIONS)
+
+
 def init_app(app: Flask) -> None:
-    """Register the commands."""
+    """Register the commands (and, under the flask command, Flask-Migrate's `db` group)."""
+    if os.environ.get("FLASK_RUN_FROM_CLI") == "true":
+        enable_migrations(app)
     for command in (init_db, demo_command, create_user):
         app.cli.add_command(command)

@@ -11,12 +11,8 @@ allows only iframes of exactly that shape.
 import html
 import math
 import re
-from functools import partial
+from functools import cache, partial
 from urllib.parse import parse_qs, urlsplit
-
-import bleach
-from bleach.linkifier import LinkifyFilter
-from markdown_it import MarkdownIt
 
 ALLOWED_TAGS = frozenset(
     "p br hr h2 h3 h4 blockquote ul ol li strong b em i u s sub sup code pre a img "
@@ -144,31 +140,36 @@ def _embed(match: re.Match) -> str:
     )
 
 
-_markdown = (
-    MarkdownIt("commonmark", {"html": True, "linkify": False})
-    .enable("table")
-    .enable("strikethrough")
-)
+@cache
+def _renderers() -> tuple:
+    """Build the Markdown parser and the two cleaners on first use.
 
-_linkify = partial(
-    LinkifyFilter, callbacks=[_new_tab_rel], skip_tags={"pre", "code"}, parse_email=False
-)
-_cleaner = bleach.Cleaner(
-    tags=ALLOWED_TAGS,
-    attributes=_allowed_attribute,
-    protocols=ALLOWED_PROTOCOLS,
-    strip=True,
-    strip_comments=True,
-    filters=[_linkify],
-)
-_embed_cleaner = bleach.Cleaner(
-    tags=ALLOWED_TAGS | {"iframe"},
-    attributes=_allowed_embed_attribute,
-    protocols=ALLOWED_PROTOCOLS,
-    strip=True,
-    strip_comments=True,
-    filters=[_linkify],
-)
+    Only saving needs them; a reader-only web worker never imports bleach or markdown-it.
+    """
+    import bleach
+    from bleach.linkifier import LinkifyFilter
+    from markdown_it import MarkdownIt
+
+    markdown = (
+        MarkdownIt("commonmark", {"html": True, "linkify": False})
+        .enable("table")
+        .enable("strikethrough")
+    )
+    linkify = partial(
+        LinkifyFilter, callbacks=[_new_tab_rel], skip_tags={"pre", "code"}, parse_email=False
+    )
+    common = {"protocols": ALLOWED_PROTOCOLS, "strip": True, "strip_comments": True}
+    cleaner = bleach.Cleaner(
+        tags=ALLOWED_TAGS, attributes=_allowed_attribute, filters=[linkify], **common
+    )
+    embed_cleaner = bleach.Cleaner(
+        tags=ALLOWED_TAGS | {"iframe"},
+        attributes=_allowed_embed_attribute,
+        filters=[linkify],
+        **common,
+    )
+    return markdown, cleaner, embed_cleaner
+
 
 # Control characters (but TAB, LF, CR) are invisible and make feeds invalid XML.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -183,7 +184,8 @@ def sanitise(raw_html: str, embeds: bool = False) -> str:
     With embeds, iframes of exactly the shape render_markdown builds are kept too; never pass
     author-written HTML with embeds=True.
     """
-    cleaner = _embed_cleaner if embeds else _cleaner
+    _, cleaner, embed_cleaner = _renderers()
+    cleaner = embed_cleaner if embeds else cleaner
     once = cleaner.clean(raw_html)
     # Stripping can expose new markup (<scr<script>ipt>); clean until nothing changes.
     for _ in range(3):
@@ -196,7 +198,7 @@ def sanitise(raw_html: str, embeds: bool = False) -> str:
 
 def render_markdown(source: str) -> str:
     """Render Markdown (CommonMark, tables, fenced code) to sanitised HTML, with video embeds."""
-    rendered = _markdown.render(_CONTROL.sub("", source))
+    rendered = _renderers()[0].render(_CONTROL.sub("", source))
     rendered = _HEADING.sub(lambda m: f"<{m[1]}h{min(max(int(m[2]), 2), 4)}{m[3]}", rendered)
     safe = sanitise(rendered)
     with_embeds = _LINK_PARAGRAPH.sub(_embed, safe)

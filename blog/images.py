@@ -13,10 +13,13 @@ import re
 import secrets
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import current_app
-from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 from werkzeug.datastructures import FileStorage
+
+if TYPE_CHECKING:  # Pillow is imported where images are decoded: readers' workers never need it
+    from PIL import Image
 
 FORMATS = ("JPEG", "PNG", "GIF", "WEBP")
 # What each accepted format is stored as: a still GIF becomes a PNG.
@@ -123,6 +126,8 @@ def _read(file: FileStorage | None) -> bytes:
 
 def _open(data: bytes) -> Image.Image:
     """Identify the image by its content and check its pixel count before decoding it."""
+    from PIL import Image, UnidentifiedImageError
+
     limit = current_app.config["IMAGE_MAX_PIXELS"]
     too_big = UploadError(
         413, f"That image has too many pixels (the limit is {limit // 1_000_000} megapixels)."
@@ -148,6 +153,8 @@ def _open(data: bytes) -> Image.Image:
 
 def _decode(image: Image.Image) -> list[Image.Image]:
     """Decode every frame into plain RGB(A) pixels, upright, with no metadata attached."""
+    from PIL import Image, ImageOps, ImageSequence
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -162,6 +169,8 @@ def _decode(image: Image.Image) -> list[Image.Image]:
 
 def _clean(frame: Image.Image, source_format: str) -> Image.Image:
     """Copy a frame's pixels into a fresh image: metadata (EXIF, GPS, text chunks) stays behind."""
+    from PIL import Image
+
     has_alpha = frame.mode in ("RGBA", "LA", "PA") or "transparency" in frame.info
     mode = "RGBA" if has_alpha and source_format != "JPEG" else "RGB"
     pixels = frame.convert(mode)
@@ -172,6 +181,8 @@ def _clean(frame: Image.Image, source_format: str) -> Image.Image:
 
 def _resized(frame: Image.Image, width: int) -> Image.Image:
     """Scale a frame down to width, keeping its proportions."""
+    from PIL import Image
+
     if frame.width <= width:
         return frame
     height = max(1, round(frame.height * width / frame.width))

@@ -2,7 +2,6 @@
 
 from dataclasses import dataclass, field
 
-from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from werkzeug.datastructures import MultiDict
 
@@ -39,6 +38,8 @@ def normalise_address(raw: str) -> str:
         raise ValueError("Enter a single email address on one line.")
     if len(address) > MAX_EMAIL:
         raise ValueError(f"That address is too long (at most {MAX_EMAIL} characters).")
+    from email_validator import EmailNotValidError, validate_email  # loaded on first use
+
     try:
         result = validate_email(
             address,

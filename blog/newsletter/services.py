@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import delete, func, literal, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from blog.extensions import db
@@ -128,7 +128,10 @@ def queue_post_newsletter(post: Post) -> int:
         literal(now, OutboxMessage.next_attempt_at.type),
         literal(now, OutboxMessage.created_at.type),
     ).where(Subscriber.status == "confirmed")
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    # The dialect's own INSERT (for ON CONFLICT), imported here: the PostgreSQL dialect pulls
+    # in asyncio and more, which a SQLite install's web workers need not carry.
+    name = db.session.get_bind().dialect.name
+    dialect = importlib.import_module(f"sqlalchemy.dialects.{name}")
     statement = (
         dialect.insert(OutboxMessage)
         .from_select(columns, recipients)
