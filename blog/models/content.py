@@ -79,8 +79,9 @@ class Tag(Base):
 class Post(Base):
     __tablename__ = "posts"
     __table_args__ = (
-        # Lists walk this index newest first: WHERE type = ? ORDER BY published_at DESC, id DESC.
-        Index("ix_posts_listing", "type", "published_at", "id"),
+        # Lists walk this index newest first (WHERE type = ? ORDER BY published_at DESC, id DESC);
+        # with status in it, a deep /page/<n>/ skips its OFFSET rows without reading post rows.
+        Index("ix_posts_reader_listing", "type", "published_at", "id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
