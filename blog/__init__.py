@@ -40,11 +40,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
 
-    from blog import accounts, admin, authors, cli, newsletter, posts  # noqa: F401 (accounts: user loader)
+    from blog import accounts, admin, api, authors, cli, newsletter, posts  # noqa: F401 (accounts: user loader)
+    from blog.ghost import views as ghost_views
 
     app.register_blueprint(newsletter.bp)
     app.register_blueprint(authors.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(api.bp)  # Ghost's Content API, /ghost/api/content/
+    app.register_blueprint(ghost_views.bp)  # imported Ghost images at /content/images/...
     app.register_blueprint(posts.bp)  # last: its /<slug>/ route catches what is left
     htmx.init_app(app)
     site.init_app(app)

@@ -78,3 +78,6 @@ def init_app(app: Flask) -> None:
         enable_migrations(app)
     for command in (init_db, demo_command, create_user):
         app.cli.add_command(command)
+    from blog.ghost import commands as ghost_commands  # import-ghost, export-ghost, integrations
+
+    ghost_commands.init_app(app)

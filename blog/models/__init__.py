@@ -3,11 +3,14 @@
 from blog.models.admin import Invite, LoginAttempt, Setting, SlugRedirect
 from blog.models.base import Base, utcnow
 from blog.models.content import ROLES, Post, PostAuthor, PostTag, Tag, User
+from blog.models.ghost import GhostImage, Integration
 from blog.models.newsletter import OutboxMessage, Subscriber
 
 __all__ = [
     "ROLES",
     "Base",
+    "GhostImage",
+    "Integration",
     "Invite",
     "LoginAttempt",
     "OutboxMessage",

@@ -1,5 +1,8 @@
 """The declarative base and the one clock every timestamp comes from."""
 
+import secrets
+import time
+import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy import MetaData
@@ -22,3 +25,14 @@ class Base(DeclarativeBase):
 def utcnow() -> datetime:
     """Return the current time in UTC, naive, as every column stores it."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def object_id() -> str:
+    """Return a new id shaped like Ghost's (a MongoDB ObjectId): 24 lowercase hex characters,
+    the first 8 the creation time in seconds, the rest random."""
+    return f"{int(time.time()):08x}{secrets.token_hex(8)}"
+
+
+def new_uuid() -> str:
+    """Return a random UUID as text, the form Ghost gives every post."""
+    return str(uuid.uuid4())

@@ -9,7 +9,7 @@ from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
 from sqlalchemy.ext.orderinglist import ordering_list
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from blog.models.base import Base, utcnow
+from blog.models.base import Base, new_uuid, object_id, utcnow
 
 # Ghost's staff roles, most powerful first.
 ROLES = ("owner", "administrator", "editor", "author", "contributor")
@@ -33,6 +33,10 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Ghost's ObjectId: kept from an import, made up for our own rows (Content API ids).
+    ghost_id: Mapped[str | None] = mapped_column(
+        String(24), unique=True, index=True, default=object_id
+    )
 
     post_links: Mapped[list[PostAuthor]] = relationship(back_populates="author")
 
@@ -65,6 +69,9 @@ class Tag(Base):
     description: Mapped[str | None] = mapped_column(Text)
     feature_image: Mapped[str | None] = mapped_column(String(2000))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ghost_id: Mapped[str | None] = mapped_column(
+        String(24), unique=True, index=True, default=object_id
+    )
 
     post_links: Mapped[list[PostTag]] = relationship(back_populates="tag")
 
@@ -103,6 +110,18 @@ class Post(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     meta_title: Mapped[str | None] = mapped_column(String(300))
     meta_description: Mapped[str | None] = mapped_column(String(500))
+    # Ghost's identity and social fields, so an imported blog and Ghost clients keep theirs.
+    ghost_id: Mapped[str | None] = mapped_column(
+        String(24), unique=True, index=True, default=object_id
+    )
+    uuid: Mapped[str | None] = mapped_column(String(36), unique=True, index=True, default=new_uuid)
+    canonical_url: Mapped[str | None] = mapped_column(String(2000))
+    og_image: Mapped[str | None] = mapped_column(String(2000))
+    og_title: Mapped[str | None] = mapped_column(String(300))
+    og_description: Mapped[str | None] = mapped_column(String(500))
+    twitter_image: Mapped[str | None] = mapped_column(String(2000))
+    twitter_title: Mapped[str | None] = mapped_column(String(300))
+    twitter_description: Mapped[str | None] = mapped_column(String(500))
 
     author_links: Mapped[list[PostAuthor]] = relationship(
         back_populates="post",
