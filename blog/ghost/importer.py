@@ -414,7 +414,7 @@ def _import_post(run: _Run, row: dict, meta: dict, tag_ids, author_ids) -> tuple
     if post is None and slug:
         if slug in slugs.RESERVED or db.session.scalar(select(Post.id).where(Post.slug == slug)):
             new = slugs.unique_slug(Post, slug)
-            notes.append(f"slug {slug!r} was taken; now {new!r}")
+            notes.append(f"slug {slug!r} is reserved or taken; now {new!r}")
             slug = new
     slug = slug or slugs.unique_slug(Post, title)
     status = _STATUSES.get(str(row.get("status") or "draft"))
