@@ -131,6 +131,8 @@ def test_imported_html_goes_through_the_sanitiser(import_ghost, client):
     for bad in ("<script", "onerror", "javascript:", "<h1"):
         assert bad not in hostile.html
     assert "<h2>Top</h2>" in hostile.html
+    assert hostile.feature_image is None and hostile.canonical_url is None  # javascript:, data:
+    assert db.session.scalar(select(User.website).where(User.slug == "arthur")) is None
     page = client.get("/hostile-html/").get_data(as_text=True)
     assert "<script>alert(1)" not in page and "onerror" not in page
     assert "Hostile &lt;b&gt;HTML&lt;/b&gt;" in page  # a title is text, shown literally

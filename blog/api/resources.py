@@ -20,7 +20,7 @@ from blog.extensions import db
 from blog.ghost.reader import parse_date
 from blog.models import Post, PostAuthor, PostTag, Tag, User
 from blog.posts.services import visible
-from blog.site import absolute_url
+from blog.site import absolute_url, safe_url
 
 _posts, _tags, _users = Post.__table__.c, Tag.__table__.c, User.__table__.c
 _post_tags, _post_authors = PostTag.__table__.c, PostAuthor.__table__.c
@@ -325,8 +325,10 @@ def iso(moment) -> str | None:
 
 
 def absolute(url: str | None) -> str | None:
-    """A site path as an absolute URL on the canonical address; other URLs unchanged."""
-    if url and url.startswith("/") and not url.startswith("//"):
+    """A site path as an absolute URL on the canonical address; http(s) URLs unchanged; anything
+    else (javascript:, data:) None."""
+    url = safe_url(url)
+    if url.startswith("/") and not url.startswith("//"):
         return absolute_url(url)
     return url or None
 
@@ -421,7 +423,7 @@ def _author(row) -> dict:
         "profile_image": absolute(row["profile_image"]),
         "cover_image": None,
         "bio": row["bio"],
-        "website": row["website"],
+        "website": safe_url(row["website"]) or None,
         "location": row["location"],
         "facebook": None,
         "twitter": None,

@@ -33,6 +33,7 @@ from blog.extensions import db
 from blog.ghost import cards
 from blog.ghost.reader import Export, image_path, parse_date
 from blog.models import ROLES, GhostImage, Post, PostAuthor, PostTag, Tag, User, utcnow
+from blog.site import safe_url
 
 OBJECT_ID = re.compile(r"[0-9a-f]{24}")
 # A Ghost image URL in HTML or a field: `__GHOST_URL__/content/images/...`, `/content/images/...`
@@ -149,6 +150,13 @@ def relink(url: str | None, run: _Run) -> str | None:
     return url.replace(_GHOST_URL, "") or "/"
 
 
+def _url(value, run: _Run) -> str | None:
+    """A URL field: re-linked, and kept only if it is a site path or http(s)/mailto (SECURITY #5:
+    no javascript: or data: URL reaches a reader)."""
+    url = safe_url(relink(_clip(value, 2000), run))
+    return url[:2000] if url else None
+
+
 def _image_url(found: str, run: _Run) -> str:
     path = image_path(found.replace(_GHOST_URL, ""))
     if path and path.lower() in run.images:
@@ -228,8 +236,8 @@ def _import_users(run: _Run) -> None:
         values = {
             "name": _clip(row.get("name") or slug, 191),
             "bio": _clip(row.get("bio"), 5000),
-            "profile_image": _clip(relink(row.get("profile_image"), run), 2000),
-            "website": _clip(row.get("website"), 2000),
+            "profile_image": _url(row.get("profile_image"), run),
+            "website": _url(row.get("website"), run),
             "location": _clip(row.get("location"), 191),
             "is_active": str(row.get("status") or "active") != "inactive",
         }
@@ -288,7 +296,7 @@ def _import_tags(run: _Run) -> None:
         values = {
             "name": _clip(row.get("name") or slug, 191),
             "description": _clip(row.get("description"), 5000),
-            "feature_image": _clip(relink(row.get("feature_image"), run), 2000),
+            "feature_image": _url(row.get("feature_image"), run),
         }
         if tag is None:
             tag = Tag(slug=slug[:191], **values)
@@ -443,7 +451,7 @@ def _import_post(run: _Run, row: dict, meta: dict, tag_ids, author_ids) -> tuple
         "custom_excerpt": custom_excerpt,
         "excerpt": content.make_excerpt(custom_excerpt or text),
         "reading_time": content.reading_time(text),
-        "feature_image": _clip(relink(row.get("feature_image"), run), 2000),
+        "feature_image": _url(row.get("feature_image"), run),
         "feature_image_alt": field("feature_image_alt", 191),
         "status": status,
         "type": "page" if row.get("type") == "page" else "post",
@@ -452,11 +460,11 @@ def _import_post(run: _Run, row: dict, meta: dict, tag_ids, author_ids) -> tuple
         "created_at": created_at,
         "meta_title": field("meta_title", 300),
         "meta_description": field("meta_description", 500),
-        "canonical_url": field("canonical_url", 2000),
-        "og_image": _clip(relink(field("og_image", 2000), run), 2000),
+        "canonical_url": _url(field("canonical_url", 2000), run),
+        "og_image": _url(field("og_image", 2000), run),
         "og_title": field("og_title", 300),
         "og_description": field("og_description", 500),
-        "twitter_image": _clip(relink(field("twitter_image", 2000), run), 2000),
+        "twitter_image": _url(field("twitter_image", 2000), run),
         "twitter_title": field("twitter_title", 300),
         "twitter_description": field("twitter_description", 500),
     }
