@@ -14,7 +14,7 @@ from ghost_support import (
     report_table,
     row_counts,
 )
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from blog.extensions import db
 from blog.models import GhostImage, Post, Tag, User
@@ -290,3 +290,19 @@ def test_a_file_that_is_not_an_export_is_refused_and_nothing_stored(
     result = import_ghost(bad, False)
     assert result.exit_code != 0 and message in result.output
     assert row_counts()["posts"] == 0
+
+
+def test_an_existing_account_with_the_same_address_is_kept_not_overwritten(import_ghost, make_user):
+    ours = make_user(name="Our Olive", slug="our-olive", email="olive@example.com", role="owner")
+    import_ghost(MODERN)
+    olive = db.session.get(User, ours.id)
+    assert (olive.name, olive.slug, olive.role, olive.is_active) == (
+        "Our Olive",
+        "our-olive",
+        "owner",
+        True,
+    )
+    assert olive.bio == "Runs the place."  # what it lacked is filled in
+    assert olive.password_hash is not None
+    assert [a.slug for a in post("about-us").authors] == ["our-olive"]
+    assert db.session.scalar(select(func.count()).select_from(User)) == 4

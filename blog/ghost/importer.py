@@ -254,6 +254,12 @@ def _import_users(run: _Run) -> None:
             db.session.flush()
             report.count("user", "imported")
         else:
+            if not ghost_id or user.ghost_id != ghost_id:
+                # One of our own accounts (matched by address or slug): fill in what it lacks,
+                # never overwrite or deactivate it.
+                values = {
+                    k: v for k, v in values.items() if k != "is_active" and not getattr(user, k)
+                }
             changed = _assign(user, values)
             report.count("user", "updated" if changed else "unchanged")
         if user.role == "owner":
