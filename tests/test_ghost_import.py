@@ -306,3 +306,10 @@ def test_an_existing_account_with_the_same_address_is_kept_not_overwritten(impor
     assert olive.password_hash is not None
     assert [a.slug for a in post("about-us").authors] == ["our-olive"]
     assert db.session.scalar(select(func.count()).select_from(User)) == 4
+
+
+def test_old_ghost_amp_and_admin_addresses_redirect(import_ghost, client):
+    import_ghost(FIXTURE_1_8_1)
+    amp = client.get("/themes/amp/")
+    assert amp.status_code == 301 and amp.headers["Location"] == "/themes/"
+    assert client.get("/ghost/").headers["Location"] == "/admin/"

@@ -389,9 +389,9 @@ def _body(row: dict, run: _Run) -> tuple[str, str]:
         )
     if not raw.strip() and source:
         raw = content.render_markdown(source)
-    html = content.sanitise(_headings(_relink_html(raw, run)))
+    html = content.sanitise(_headings(_relink_html(raw.replace("\x00", ""), run)))
     if source is not None:
-        source = _relink_html(source, run)
+        source = _relink_html(source.replace("\x00", ""), run)
     return html, source if source is not None else html
 
 
