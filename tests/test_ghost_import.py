@@ -42,7 +42,7 @@ def test_real_export_imports_with_a_report_of_every_edge_case(import_ghost):
     assert "no post 'unknown'" in result.output
     assert "no author '5951f5fca366002ebd5dbefff'" in result.output
     assert "duplicate of an earlier row" in result.output
-    assert "same address or slug as" in result.output
+    assert "same address as" in result.output
     assert "Importing posts" in result.output  # the progress bar's label
 
 
@@ -313,3 +313,19 @@ def test_old_ghost_amp_and_admin_addresses_redirect(import_ghost, client):
     amp = client.get("/themes/amp/")
     assert amp.status_code == 301 and amp.headers["Location"] == "/themes/"
     assert client.get("/ghost/").headers["Location"] == "/admin/"
+
+
+def test_two_users_with_one_slug_but_different_addresses_stay_two(import_ghost, tmp_path):
+    document = json.loads(MODERN.read_text())
+    users = document["db"][0]["data"]["users"]
+    users.append({**users[3], "id": "6500000000000000000000a9", "email": "other@example.com"})
+    clash = tmp_path / "clash.json"
+    clash.write_text(json.dumps(document))
+    result = import_ghost(clash)
+    assert report_table(result.output)["user"]["imported"] == 5
+    assert "slug 'arthur' is taken; now 'arthur-2'" in result.output
+    twin = db.session.scalar(select(User).where(User.email == "other@example.com"))
+    assert twin.slug == "arthur-2" and twin.ghost_id == "6500000000000000000000a9"
+    before = row_counts()
+    import_ghost(clash)
+    assert row_counts() == before

@@ -7,7 +7,8 @@ the reason for each skip.
 
 Running an import again adds nothing: rows are matched to what an earlier run stored, by
 Ghost's ObjectId (kept in `ghost_id`), then the post's uuid, then the slug (users: the
-address, then the slug). Posts are written in batches, each batch one transaction, and each post
+address; tags: the slug). Two users with one address become one; two with one slug but
+different addresses stay two, the second with a new slug. Posts are written in batches, each batch one transaction, and each post
 inside it a savepoint: a post that fails leaves nothing behind and is reported; the rest of its
 batch is kept.
 
@@ -219,14 +220,10 @@ def _import_users(run: _Run) -> None:
             select(User).where(func.lower(User.email) == email.lower())
         )
         slug = slugs.slugify(str(row.get("slug") or row.get("name") or "")) or "author"
-        if user is None and slug:
-            by_slug = db.session.scalar(select(User).where(User.slug == slug))
-            if by_slug is not None and by_slug.id in claimed:
-                user = by_slug
         if user is not None and user.id in claimed:
             run.users[source] = user.id
             report.count(
-                "user", "skipped", f"{label}: same address or slug as {claimed[user.id]}; "
+                "user", "skipped", f"{label}: same address as {claimed[user.id]}; "
                 "their posts go to that user"
             )  # fmt: skip
             continue
@@ -246,7 +243,9 @@ def _import_users(run: _Run) -> None:
                 db.session.scalar(select(User.id).where(User.slug == slug))
                 or slug in slugs.RESERVED
             ):
-                slug = slugs.unique_slug(User, slug)
+                new = slugs.unique_slug(User, slug)
+                report.notes.append(f"user: {label}: slug {slug!r} is taken; now {new!r}")
+                slug = new
             user = User(email=email, slug=slug, role=role, password_hash=None, **values)
             if ghost_id and not db.session.scalar(select(User.id).where(User.ghost_id == ghost_id)):
                 user.ghost_id = ghost_id
@@ -255,7 +254,7 @@ def _import_users(run: _Run) -> None:
             report.count("user", "imported")
         else:
             if not ghost_id or user.ghost_id != ghost_id:
-                # One of our own accounts (matched by address or slug): fill in what it lacks,
+                # One of our own accounts (matched by address): fill in what it lacks,
                 # never overwrite or deactivate it.
                 values = {
                     k: v for k, v in values.items() if k != "is_active" and not getattr(user, k)
