@@ -62,6 +62,7 @@ def test_no_key_is_403_no_permission_and_an_unknown_key_401(client, blog, conten
         unknown = get(client, "/posts/", wrong)
         assert unknown.status_code == 401
         assert unknown.get_json()["errors"][0]["type"] == "UnauthorizedError"
+        assert unknown.get_json()["errors"][0]["code"] == "UNKNOWN_CONTENT_API_KEY"
     assert len(content_key) == 26 and set(content_key) <= set("0123456789abcdef")
 
 

@@ -31,9 +31,12 @@ MAX_LIMIT = 100
 class ApiError(Exception):
     """An error answered in Ghost's envelope: {"errors": [{"message", "type", "context", ...}]}."""
 
-    def __init__(self, status: int, kind: str, message: str, context: str | None = None) -> None:
+    def __init__(
+        self, status: int, kind: str, message: str, context: str | None = None, code=None
+    ) -> None:
         super().__init__(message)
         self.status, self.kind, self.message, self.context = status, kind, message, context
+        self.code = code
 
     def body(self) -> dict:
         return {
@@ -45,7 +48,7 @@ class ApiError(Exception):
                     "details": None,
                     "property": None,
                     "help": None,
-                    "code": None,
+                    "code": self.code,
                     "id": None,
                     "ghostErrorCode": None,
                 }

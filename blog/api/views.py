@@ -55,7 +55,9 @@ def check_key():
             "failing.",
         )
     if not keys.key_is_valid(key):
-        raise ApiError(401, "UnauthorizedError", "Unknown Content API Key")
+        raise ApiError(
+            401, "UnauthorizedError", "Unknown Content API Key", code="UNKNOWN_CONTENT_API_KEY"
+        )
     return None
 
 
