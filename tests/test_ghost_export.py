@@ -99,7 +99,9 @@ def test_export_is_in_ghosts_shape_without_secrets(make_post, make_user, runner,
     assert isinstance(export["meta"]["exported_on"], int)
     data = export["data"]
     assert {"posts", "posts_meta", "tags", "users", "roles", "roles_users", "posts_tags",
-            "posts_authors"} <= set(data)  # fmt: skip
+            "posts_authors", "settings"} <= set(data)  # fmt: skip
+    settings = {row["key"]: row["value"] for row in data["settings"]}
+    assert settings["title"] == "Test Blog" and json.loads(settings["navigation"])[0]["url"] == "/"
     post = next(p for p in data["posts"] if p["slug"] == "exported")
     assert "<strong>text</strong>" in post["html"]
     assert "mobiledoc" not in post and "lexical" not in post

@@ -329,3 +329,22 @@ def test_two_users_with_one_slug_but_different_addresses_stay_two(import_ghost, 
     before = row_counts()
     import_ghost(clash)
     assert row_counts() == before
+
+
+def test_site_settings_come_over_unless_already_set(import_ghost, client, runner):
+    from blog.admin import store
+
+    db.session.rollback()
+    store.save_settings({"description": "Ours, set before the move."})
+    db.session.commit()
+    result = import_ghost(MODERN)
+    table = report_table(result.output)
+    assert table["setting"] == {"imported": 4, "updated": 0, "unchanged": 1, "skipped": 0}
+    assert "navigation link 'javascript:alert(1)' dropped" in result.output
+    store.forget_settings()
+    home = client.get("/").get_data(as_text=True)
+    assert "Ghost test blog" in home and '<html lang="de">' in home
+    assert "Ours, set before the move." in home
+    assert '<a href="/about-us/">About</a>' in home and "javascript:" not in home
+    again = report_table(import_ghost(MODERN).output)
+    assert again["setting"] == {"imported": 0, "updated": 0, "unchanged": 5, "skipped": 0}

@@ -3,12 +3,14 @@
 The document is what Ghost 5's "Export content" writes ({"db": [{"meta", "data"}]}) with the
 tables Ghost's importer reads: posts (with `html`, and no mobiledoc or lexical, so Ghost
 builds its editor document from the HTML), posts_meta, tags, users (no password, no secrets),
-roles, roles_users, posts_tags and posts_authors (in order: the first is the primary).
+roles, roles_users, posts_tags and posts_authors (in order: the first is the primary), and the
+site settings both know (title, description, accent colour, language, navigation, logo).
 Subscribers move as the members CSV (flask export-subscribers), as in Ghost.
 """
 
 from __future__ import annotations
 
+import json
 import time
 
 from sqlalchemy import select
@@ -138,6 +140,7 @@ def export_document() -> dict:
             for link in author_links
         ],
     }
+    data["settings"] = _settings()
     meta = {"exported_on": int(time.time() * 1000), "version": GHOST_VERSION}
     return {"db": [{"meta": meta, "data": data}]}
 
@@ -165,3 +168,22 @@ def _post(post: Post, ghost_id: str) -> dict:
         "custom_template": None,
         "canonical_url": post.canonical_url,
     }
+
+
+def _settings() -> list[dict]:
+    """The site settings Ghost and our import both know, as Ghost's settings rows."""
+    from blog.site import settings
+
+    values = settings()
+    rows = {
+        "title": values.get("title"),
+        "description": values.get("description"),
+        "accent_color": values.get("accent_color"),
+        "lang": values.get("language"),
+        "logo": values.get("logo"),
+        "navigation": json.dumps(values.get("navigation") or []),
+    }
+    return [
+        {"id": object_id(), "key": key, "value": value, "type": "string"}
+        for key, value in rows.items()
+    ]

@@ -63,7 +63,7 @@ class Report:
 
     def lines(self) -> list[str]:
         """The report as text lines: a table of counts, then the reasons."""
-        kinds = ["user", "tag", "post", "page", "posts_tags", "posts_authors", "image"]
+        kinds = ["setting", "user", "tag", "post", "page", "posts_tags", "posts_authors", "image"]
         outcomes = ["imported", "updated", "unchanged", "skipped"]
         out = [f"{'':14}" + "".join(f"{o:>11}" for o in outcomes)]
         for kind in kinds:
@@ -110,6 +110,7 @@ def import_export(
         from blog.images import save_image
     run = _Run(export, Report(), save_image)
     _import_images(run)
+    _import_settings(run)
     _import_users(run)
     _import_tags(run)
     _import_posts(run, max(1, batch_size), progress or (lambda n: None))
@@ -170,6 +171,70 @@ def _image_url(found: str, run: _Run) -> str:
 def _relink_html(html: str, run: _Run) -> str:
     html = _IMAGE_URL.sub(lambda m: _image_url(m[0], run), html)
     return html.replace(_GHOST_URL, "")
+
+
+# --- Settings ----------------------------------------------------------------------------------
+
+# Ghost's settings keys (and their 0.x names) -> ours (blog.site.SETTING_KEYS).
+GHOST_SETTINGS = {
+    "title": "title",
+    "description": "description",
+    "accent_color": "accent_color",
+    "lang": "language",
+    "locale": "language",
+    "default_locale": "language",
+    "navigation": "navigation",
+    "logo": "logo",
+}
+
+
+def _import_settings(run: _Run) -> None:
+    """Take the site's title, description, accent colour, language, navigation and logo from
+    Ghost, checked by the settings screen's own rules; a setting already saved here is kept."""
+    from werkzeug.datastructures import MultiDict
+
+    from blog.admin import store
+    from blog.admin.forms import parse_settings
+    from blog.models import Setting
+
+    ghost: dict = {}
+    for row in run.export.rows("settings"):
+        name = GHOST_SETTINGS.get(str(row.get("key")))
+        if name and row.get("value") not in (None, "") and name not in ghost:
+            ghost[name] = row["value"]
+    if not ghost:
+        return
+    data = MultiDict({k: str(v) for k, v in ghost.items() if k not in ("navigation", "logo")})
+    if "logo" in ghost:
+        data["logo"] = _url(ghost["logo"], run) or ""
+    if "navigation" in ghost:
+        try:
+            items = json.loads(ghost["navigation"]) if isinstance(ghost["navigation"], str) else []
+        except ValueError:
+            items = []
+        for item in items if isinstance(items, list) else []:
+            if not isinstance(item, dict):
+                continue
+            url = relink(str(item.get("url") or ""), run) or ""
+            if not safe_url(url):
+                run.report.notes.append(f"setting: navigation link {url[:100]!r} dropped")
+                continue
+            data.add("nav_label", str(item.get("label") or ""))
+            data.add("nav_url", url)
+    form = parse_settings(data)
+    stored = set(db.session.scalars(select(Setting.key)))
+    chosen = {}
+    for name in ghost:
+        if name in stored:
+            run.report.count("setting", "unchanged")
+        elif name in form.errors:
+            run.report.count("setting", "skipped", f"{name}: {form.errors[name]}")
+        else:
+            chosen[name] = form.values.get(name)
+            run.report.count("setting", "imported")
+    if chosen:
+        store.save_settings(chosen)
+    db.session.commit()
 
 
 # --- Users -------------------------------------------------------------------------------------
