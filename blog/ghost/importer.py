@@ -109,7 +109,10 @@ def import_export(
     if save_image is None:
         from blog.images import save_image
     run = _Run(export, Report(), save_image)
-    _import_images(run)
+    try:
+        _import_images(run)
+    finally:
+        export.close()
     _import_settings(run)
     _import_users(run)
     _import_tags(run)
@@ -123,17 +126,19 @@ def import_export(
 def _import_images(run: _Run) -> None:
     known = dict(db.session.execute(select(GhostImage.path, GhostImage.url)).all())
     run.images.update(known)
-    for path, data in sorted(run.export.images.items()):
+    for path in sorted(run.export.images):
         key = path.lower()
         if key in known:
             run.report.count("image", "unchanged")
             continue
         try:
+            data = run.export.read_image(path)
             url = run.save_image(FileStorage(io.BytesIO(data), filename=_file_name(path)))
         except Exception as error:  # UploadError, or anything Pillow raises on a bad file
             run.report.count("image", "skipped", f"{path}: {getattr(error, 'message', error)}")
             continue
         db.session.add(GhostImage(path=key[:500], url=url))
+        db.session.commit()  # the file is on disk: record it at once
         run.images[key] = url
         run.report.count("image", "imported")
     db.session.commit()

@@ -29,17 +29,34 @@ class ExportError(ValueError):
 
 @dataclass
 class Export:
-    """One Ghost export, normalised: rows per table, and images by path under content/images/."""
+    """One Ghost export, normalised: rows per table, and the zip's images by their path under
+    content/images/ (read one at a time with read_image, so a large zip never sits in memory)."""
 
     version: str
     tables: dict[str, list[dict]]
     legacy: bool = False
-    images: dict[str, bytes] = field(default_factory=dict)
+    images: dict[str, str] = field(default_factory=dict)  # path -> member of the zip
+    archive: Path | None = None
+    _open: zipfile.ZipFile | None = field(default=None, repr=False)
 
     def rows(self, table: str) -> list[dict]:
         """Return the rows of a table (an empty list when the export has none)."""
         rows = self.tables.get(table) or []
         return [row for row in rows if isinstance(row, dict)]
+
+    def read_image(self, path: str) -> bytes:
+        """Return the bytes of the image at path (a key of images); raise KeyError if absent."""
+        if self._open is None:
+            if self.archive is None:
+                raise KeyError(path)
+            self._open = zipfile.ZipFile(self.archive)
+        return self._open.read(self.images[path])
+
+    def close(self) -> None:
+        """Close the zip, if one is open."""
+        if self._open is not None:
+            self._open.close()
+            self._open = None
 
 
 def read_export(path: str | Path, max_image_bytes: int = 10 * 1024 * 1024) -> Export:
@@ -96,7 +113,8 @@ def _read_zip(path: Path, max_image_bytes: int) -> Export:
         for info in infos:
             relative = image_path(info.filename)
             if relative and info.file_size <= max_image_bytes:
-                export.images[relative] = archive.read(info)
+                export.images[relative] = info.filename
+    export.archive = path
     return export
 
 
