@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from blog import config, errors, htmx, security, site
+from blog import cache, config, errors, htmx, security, site
 from blog.extensions import csrf, db, limiter, login_manager
 from blog.extensions import mail as flask_mail  # blog.mail is the outbox module
 
@@ -51,6 +51,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    cache.init_app(app)  # last: it wraps the finished app
     return app
 
 

@@ -92,6 +92,16 @@ class Defaults:
     RATELIMIT_HEADERS_ENABLED = True
     REDIS_URL = None
 
+    # Reader pages: how long browsers and proxies may keep an anonymous page (seconds) before
+    # asking again (a 304 when nothing changed), and the response cache for anonymous readers:
+    # None turns it on except under TESTING; kept in this process (at most MAX_BYTES), and in
+    # Redis for TTL seconds when REDIS_URL is set, under keys starting with PREFIX.
+    HTTP_CACHE_MAX_AGE = 60
+    RESPONSE_CACHE = None
+    RESPONSE_CACHE_MAX_BYTES = 64 * 1024 * 1024
+    RESPONSE_CACHE_TTL = 600
+    RESPONSE_CACHE_PREFIX = "blog:"
+
 
 def derive(app) -> None:
     """Fill in settings that follow from others (cookie security, hosts, SQLite options)."""
