@@ -108,6 +108,16 @@ class FileGenerations:
         except FileNotFoundError:
             return None
 
+    def start(self) -> None:
+        """Create the file when there is none, with the next go-live still to be looked up
+        (-1: the first request does), so reading a page never adds a file."""
+        self.lock_path.touch()
+        try:
+            with open(self.path, "x") as file:
+                file.write(Generation(1, math.ceil(_now()) + 1, -1).encode())
+        except FileExistsError:
+            pass
+
     def bump(self, now: float, next_go_live: float | None) -> Generation:
         with open(self.lock_path, "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # one bump at a time: numbers never repeat
@@ -285,6 +295,12 @@ class ContentCache:
     @property
     def pages(self):
         return self._open()[1]
+
+    def start(self) -> None:
+        """Prepare the generation store at start-up (a file in the instance folder; Redis
+        needs nothing, and is not contacted before the first request)."""
+        if not self.redis_url:
+            FileGenerations(self.file).start()
 
     def current(self) -> Generation:
         """Return the current generation, starting one (or moving past a go-live) as needed."""
@@ -542,6 +558,7 @@ def init_app(app: Flask) -> None:
     if cfg.get("RESPONSE_CACHE") is None:
         cfg["RESPONSE_CACHE"] = not cfg.get("TESTING")
     cache = app.extensions["response_cache"] = ContentCache(app)
+    cache.start()
     app.before_request(_start_request)
     app.after_request(_mark_public)
     staff_cookies = (cfg["SESSION_COOKIE_NAME"], cfg.get("REMEMBER_COOKIE_NAME", "remember_token"))

@@ -97,6 +97,11 @@ class Defaults:
     # None turns it on except under TESTING; kept in this process (at most MAX_BYTES), and in
     # Redis for TTL seconds when REDIS_URL is set, under keys starting with PREFIX.
     HTTP_CACHE_MAX_AGE = 60
+    # How many reverse proxies stand in front (Caddy, nginx: 1); their X-Forwarded-For and
+    # X-Forwarded-Proto are believed only then, so rate limits count readers, not the proxy.
+    PROXY_COUNT = 0
+    # Static files under their plain names (fingerprinted names are cached for ten years).
+    STATIC_MAX_AGE = 3600
     RESPONSE_CACHE = None
     RESPONSE_CACHE_MAX_BYTES = 64 * 1024 * 1024
     RESPONSE_CACHE_TTL = 600
