@@ -86,6 +86,14 @@ class Defaults:
     IMAGE_MAX_BYTES = 10 * 1024 * 1024
     IMAGE_MAX_PIXELS = 40_000_000
     IMAGE_WIDTHS = (480, 960, 1600, 2400)
+    # With S3_BUCKET set, uploads live in S3-compatible object storage instead (blog.storage);
+    # unset keys fall back to boto3's own (AWS_* variables, ~/.aws).
+    S3_BUCKET = None
+    S3_PREFIX = "uploads/"
+    S3_ENDPOINT_URL = None
+    S3_REGION = None
+    S3_ACCESS_KEY_ID = None
+    S3_SECRET_ACCESS_KEY = None
 
     # Rate limits (Flask-Limiter); memory:// by default, a redis:// URL shares them.
     RATELIMIT_STORAGE_URI = "memory://"
