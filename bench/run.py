@@ -51,7 +51,8 @@ class Server:
         cls, app: str, env: dict, workdir: Path, log: Path, workers: int, preload: bool = False
     ) -> Server:
         """Start gunicorn on a port the OS picks, and wait until it answers (bounded)."""
-        command = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "sync"]
+        command = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "bench" / "gunicorn.conf.py")]
+        command += ["-w", str(workers), "-k", "sync"]
         command += ["-b", f"{HOST}:0", "--chdir", str(workdir)]
         command += ["--preload"] if preload else []
         command += [app]

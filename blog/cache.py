@@ -61,7 +61,8 @@ def _now() -> float:
 @dataclass(frozen=True)
 class Generation:
     """One content generation: number (bumped on every change), last_modified and next_go_live
-    (Unix seconds of the next scheduled post's publication, or None).
+    (Unix seconds of the next scheduled post's publication; None: none is scheduled; -1: not
+    looked up yet, which the first request does).
 
     last_modified is the whole second after the change, plus one: every copy a client got
     before the change carries an earlier Last-Modified (sent as at most the current time), so
@@ -265,14 +266,18 @@ class ContentCache:
         self.redis_url = cfg.get("REDIS_URL")
         self.prefix = cfg["RESPONSE_CACHE_PREFIX"]
         self.file = Path(app.instance_path) / "content-generation"
-        self._local = threading.local()
+        self._lock = threading.Lock()
         self._pid = None
         self._stores = None
         self.seen = -1  # the generation this process last rendered under
 
     def _open(self):
         """Connect (once per process: a forked worker gets its own Redis connections)."""
-        if self._stores is None or self._pid != os.getpid():
+        if self._stores is not None and self._pid == os.getpid():
+            return self._stores
+        with self._lock:
+            if self._stores is not None and self._pid == os.getpid():
+                return self._stores
             local = MemoryPages(int(self.app.config["RESPONSE_CACHE_MAX_BYTES"]))
             if self.redis_url:
                 import redis

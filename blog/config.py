@@ -60,6 +60,7 @@ class Defaults:
     # how often it looks for due mail, how many rows it claims at once and for how long,
     # and the retry back-off for mail the SMTP server could not take yet.
     MAIL_BACKGROUND_SENDER = True
+    MAIL_CONNECTIONS = 1  # SMTP connections `flask worker` sends over at once (threads)
     MAIL_POLL_SECONDS = 5
     MAIL_BATCH_SIZE = 50
     MAIL_LEASE_SECONDS = 120
@@ -111,7 +112,7 @@ class Defaults:
     # Static files under their plain names (fingerprinted names are cached for ten years).
     STATIC_MAX_AGE = 3600
     RESPONSE_CACHE = None
-    RESPONSE_CACHE_MAX_BYTES = 64 * 1024 * 1024
+    RESPONSE_CACHE_MAX_BYTES = 16 * 1024 * 1024
     RESPONSE_CACHE_TTL = 600
     RESPONSE_CACHE_PREFIX = "blog:"
 
