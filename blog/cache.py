@@ -32,7 +32,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from flask import Flask, Response, current_app, has_app_context, request, session
@@ -327,7 +327,7 @@ def _next_go_live() -> float | None:
     from blog.extensions import db
     from blog.models import Post, utcnow
 
-    now = utcnow()
+    now = utcnow() + timedelta(seconds=_now() - time.time())  # on the cache's clock
     stmt = select(func.min(Post.published_at)).where(
         Post.status.in_(("published", "scheduled")), Post.published_at > now
     )

@@ -12,7 +12,7 @@ from sqlalchemy import text, update
 from blog import cache, create_app
 from blog.extensions import db
 from blog.models import Post, utcnow
-from conftest import HX
+from conftest import HX, free_port
 
 pytestmark = pytest.mark.usefixtures("fresh_requests")
 
@@ -146,6 +146,7 @@ def test_a_scheduled_post_goes_live_on_kept_pages_at_its_time(app, blog, reader,
     monkeypatch.setattr("blog.posts.services.utcnow", lambda: utcnow() + timedelta(hours=2))
     page = reader.get("/")
     assert "Tomorrow&#39;s news" in page.text and page.headers["X-Cache"] == "miss"
+    assert reader.get("/").headers["X-Cache"] == "hit"  # kept again until the next change
 
 
 def test_settings_saved_in_one_worker_show_in_another_at_once(app, app_config, blog, tmp_path):
@@ -240,3 +241,18 @@ def test_with_redis_every_machine_shares_the_kept_pages_and_the_generation(
         db.session.commit()
     page = two.test_client().get("/")
     assert "Changed on machine A" in page.text and page.headers["X-Cache"] == "miss"
+
+
+def test_pages_are_still_served_when_redis_is_down(app_config, blog, tmp_path, monkeypatch):
+    db.session.remove()
+    app_config.update(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")  # nobody listens there
+    monkeypatch.setenv("BLOG_INSTANCE_PATH", str(tmp_path / "no-redis"))
+    page = create_app(app_config).test_client().get("/")
+    assert page.status_code == 200 and "Post number 1" in page.text
+    assert "X-Cache" not in page.headers  # served, only not kept
+
+
+def test_a_boosted_link_gets_the_whole_page_not_the_kept_fragment(blog, reader):
+    fragment = reader.get("/page/2/", headers=HX)
+    boosted = reader.get("/page/2/", headers={**HX, "HX-Boosted": "true"})
+    assert "<html" not in fragment.text and "<html" in boosted.text
