@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/run.py                    # 2,000 demo posts, 10 s per measurement
     .venv/bin/python bench/run.py --posts 100000     # a big blog (the demo takes a few minutes)
+    .venv/bin/python bench/run.py --cache on --out docs/benchmarks-cached.md   # response cache on
 
 Builds a demo blog in a temporary instance folder (`flask --app blog demo --posts N`, SQLite),
 then serves it with gunicorn (2 sync workers, wsgi:app) on a free 127.0.0.1 port, and drives it
@@ -51,7 +52,8 @@ class Server:
         cls, app: str, env: dict, workdir: Path, log: Path, workers: int, preload: bool = False
     ) -> Server:
         """Start gunicorn on a port the OS picks, and wait until it answers (bounded)."""
-        command = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "sync"]
+        command = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "bench" / "gunicorn.conf.py")]
+        command += ["-w", str(workers), "-k", "sync"]
         command += ["-b", f"{HOST}:0", "--chdir", str(workdir)]
         command += ["--preload"] if preload else []
         command += [app]
@@ -225,11 +227,13 @@ def build_blog(instance: Path, posts: int) -> float:
     return time.monotonic() - started
 
 
-def blog_env(instance: Path) -> dict:
-    """The environment for the blog: the temporary instance, SQLite, no developer overrides."""
+def blog_env(instance: Path, cache: str = "off") -> dict:
+    """The environment for the blog: the temporary instance, SQLite, no developer overrides,
+    the response cache on or off."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BLOG_")}
     env.pop("DATABASE_URL", None)
     env["BLOG_INSTANCE_PATH"] = str(instance)
+    env["BLOG_RESPONSE_CACHE"] = "true" if cache == "on" else "false"
     return env
 
 
@@ -306,7 +310,9 @@ def report(args, run: dict, results: list[Result], hello_results: list[Result]) 
         f"gunicorn {version('gunicorn')}, Flask {version('flask')}, {wrk_version()}",
         f"- Blog: {args.posts:,} demo posts (`flask --app blog demo --posts {args.posts}`, "
         f"{run['build_seconds']:.1f} s) on SQLite in a temporary instance folder; "
-        f"POSTS_PER_PAGE={run['per_page']}; no response cache",
+        f"POSTS_PER_PAGE={run['per_page']}; "
+        + ("response cache on (`RESPONSE_CACHE`, in process)" if args.cache == "on"
+           else "no response cache (`BLOG_RESPONSE_CACHE=false`)"),
         f"- Servers: gunicorn, {args.workers} sync workers, `wsgi:app`; the baseline is "
         "`bench/hello.py` served the same way (2 sync workers), up during the same run",
         f"- Load: `wrk -t2 -c<N> -d{args.duration}s --latency` on 127.0.0.1, N = "
@@ -467,6 +473,9 @@ def main() -> None:
     )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument(
+        "--cache", choices=("on", "off"), default="off", help="the response cache (default off)"
+    )
+    parser.add_argument(
         "--no-preload-check",
         action="store_true",
         help="skip the extra memory measurement of the blog under gunicorn --preload",
@@ -508,7 +517,8 @@ def main() -> None:
         # blog's pages at each connection count and drift on a shared machine shows.
         hello = Server.start("hello:app", dict(os.environ), ROOT / "bench", temp / "hello.log", 2)
         servers.callback(hello.stop)
-        blog = Server.start("wsgi:app", blog_env(instance), ROOT, temp / "blog.log", args.workers)
+        env = blog_env(instance, args.cache)
+        blog = Server.start("wsgi:app", env, ROOT, temp / "blog.log", args.workers)
         servers.callback(blog.stop)
         paths = blog_paths(blog.base, args.posts, per_page)
         check_pages(blog.base, paths)
@@ -545,7 +555,7 @@ def main() -> None:
             # share those pages (PSS drops) though each one's RSS still counts them.
             print("blog under gunicorn --preload (memory only):", flush=True)
             preloaded = Server.start(
-                "wsgi:app", blog_env(instance), ROOT, temp / "preload.log", args.workers, True
+                "wsgi:app", env, ROOT, temp / "preload.log", args.workers, True
             )
             servers.callback(preloaded.stop)
             warm_up(preloaded.base, paths, rounds=5)

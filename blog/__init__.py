@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from blog import config, errors, htmx, security, site
+from blog import assets, backup, cache, config, errors, htmx, security, serving, site
 from blog.extensions import csrf, db, limiter, login_manager
 from blog.extensions import mail as flask_mail  # blog.mail is the outbox module
 
@@ -54,6 +54,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    backup.init_app(app)
+    cache.init_app(app)  # last: it wraps the finished app
+    assets.init_app(app)  # outside the cache: static files never reach Flask
+    serving.init_app(app)  # outermost: health checks, a trusted proxy's headers
     return app
 
 

@@ -60,6 +60,7 @@ class Defaults:
     # how often it looks for due mail, how many rows it claims at once and for how long,
     # and the retry back-off for mail the SMTP server could not take yet.
     MAIL_BACKGROUND_SENDER = True
+    MAIL_CONNECTIONS = 1  # SMTP connections `flask worker` sends over at once (threads)
     MAIL_POLL_SECONDS = 5
     MAIL_BATCH_SIZE = 50
     MAIL_LEASE_SECONDS = 120
@@ -86,11 +87,34 @@ class Defaults:
     IMAGE_MAX_BYTES = 10 * 1024 * 1024
     IMAGE_MAX_PIXELS = 40_000_000
     IMAGE_WIDTHS = (480, 960, 1600, 2400)
+    # With S3_BUCKET set, uploads live in S3-compatible object storage instead (blog.storage);
+    # unset keys fall back to boto3's own (AWS_* variables, ~/.aws).
+    S3_BUCKET = None
+    S3_PREFIX = "uploads/"
+    S3_ENDPOINT_URL = None
+    S3_REGION = None
+    S3_ACCESS_KEY_ID = None
+    S3_SECRET_ACCESS_KEY = None
 
     # Rate limits (Flask-Limiter); memory:// by default, a redis:// URL shares them.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     REDIS_URL = None
+
+    # Reader pages: how long browsers and proxies may keep an anonymous page (seconds) before
+    # asking again (a 304 when nothing changed), and the response cache for anonymous readers:
+    # None turns it on except under TESTING; kept in this process (at most MAX_BYTES), and in
+    # Redis for TTL seconds when REDIS_URL is set, under keys starting with PREFIX.
+    HTTP_CACHE_MAX_AGE = 60
+    # How many reverse proxies stand in front (Caddy, nginx: 1); their X-Forwarded-For and
+    # X-Forwarded-Proto are believed only then, so rate limits count readers, not the proxy.
+    PROXY_COUNT = 0
+    # Static files under their plain names (fingerprinted names are cached for ten years).
+    STATIC_MAX_AGE = 3600
+    RESPONSE_CACHE = None
+    RESPONSE_CACHE_MAX_BYTES = 16 * 1024 * 1024
+    RESPONSE_CACHE_TTL = 600
+    RESPONSE_CACHE_PREFIX = "blog:"
 
 
 def derive(app) -> None:

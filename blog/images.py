@@ -1,5 +1,6 @@
 """Image uploads: checked by content, size and pixel count, re-encoded without metadata, and
-stored in a few widths under the instance folder with generated names.
+stored in a few widths with generated names, in the upload store (blog.storage: the instance
+folder, or S3-compatible object storage).
 
 A stored image is `<32 hex>-<width>.<ext>`; its smaller widths share the hex part, so the URLs
 of every width follow from the largest one's name without touching the disk.
@@ -8,7 +9,6 @@ of every width follow from the largest one's name without touching the disk.
 from __future__ import annotations
 
 import io
-import os
 import re
 import secrets
 import warnings
@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 
 from flask import current_app
 from werkzeug.datastructures import FileStorage
+
+from blog.storage import storage
 
 if TYPE_CHECKING:  # Pillow is imported where images are decoded: readers' workers never need it
     from PIL import Image
@@ -61,16 +63,17 @@ def save_image(file: FileStorage | None) -> str:
     largest = min(frames[0].width, max(widths))
     token = secrets.token_hex(16)
     sizes = [w for w in widths if w < largest] + [largest]
-    folder = upload_dir()
-    written: list[Path] = []
+    store = storage()
+    written: list[str] = []
     try:
         for width in sizes:
-            path = folder / f"{token}-{width}.{ext}"
-            _write(path, [_resized(frame, width) for frame in frames], ext, image.info)
-            written.append(path)
+            name = f"{token}-{width}.{ext}"
+            data = _encode([_resized(frame, width) for frame in frames], ext, image.info)
+            store.put(name, data, MIMETYPES[ext])
+            written.append(name)
     except BaseException:
-        for path in written:
-            path.unlink(missing_ok=True)
+        for name in written:
+            store.delete(name)
         raise
     return f"{URL_PREFIX}{token}-{largest}.{ext}"
 
@@ -92,15 +95,34 @@ def delete_image(url: str | None) -> None:
         return
     token, largest, ext = found
     for width in [w for w in current_app.config["IMAGE_WIDTHS"] if w < largest] + [largest]:
-        (upload_dir() / f"{token}-{width}.{ext}").unlink(missing_ok=True)
+        storage().delete(f"{token}-{width}.{ext}")
 
 
 def stored_path(name: str) -> Path | None:
-    """Return the file for an upload's name, or None if the name is not one we generate."""
+    """Return the file for an upload's name, or None if the name is not one we generate
+    (or the upload store is not a local folder: see send_upload)."""
     if not NAME.fullmatch(name):
         return None
-    path = upload_dir() / name
-    return path if path.is_file() else None
+    return storage().path(name)
+
+
+def send_upload(name: str):
+    """Return a response sending an upload from whichever store holds it (conditional, with
+    the name as ETag: names are never reused); abort 404 for unknown names."""
+    from flask import abort, send_file
+
+    if not NAME.fullmatch(name):
+        abort(404)
+    mimetype = MIMETYPES[name.rsplit(".", 1)[1]]
+    path = storage().path(name)
+    if path is not None:
+        return send_file(path, mimetype=mimetype, conditional=True, max_age=31_536_000)
+    data = storage().get(name)
+    if data is None:
+        abort(404)
+    return send_file(
+        io.BytesIO(data), mimetype=mimetype, etag=name, conditional=True, max_age=31_536_000
+    )
 
 
 def _parse(url: str | None) -> tuple[str, int, str] | None:
@@ -189,9 +211,8 @@ def _resized(frame: Image.Image, width: int) -> Image.Image:
     return frame.resize((width, height), Image.Resampling.LANCZOS)
 
 
-def _write(path: Path, frames: list[Image.Image], ext: str, info: dict) -> None:
-    """Encode frames to path atomically (a temporary file renamed into place)."""
-    draft = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+def _encode(frames: list[Image.Image], ext: str, info: dict) -> bytes:
+    """Encode frames as one image file of type ext."""
     options: dict = {}
     if ext == "jpg":
         options = {"quality": 85, "optimize": True, "progressive": True}
@@ -206,8 +227,6 @@ def _write(path: Path, frames: list[Image.Image], ext: str, info: dict) -> None:
             duration=info.get("duration", 100),
             loop=info.get("loop", 0),
         )
-    try:
-        frames[0].save(draft, format=SAVE_FORMATS[ext], **options)
-        os.replace(draft, path)
-    finally:
-        draft.unlink(missing_ok=True)
+    out = io.BytesIO()
+    frames[0].save(out, format=SAVE_FORMATS[ext], **options)
+    return out.getvalue()

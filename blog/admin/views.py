@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, redirect, request, send_file, url_for
+from flask import Blueprint, Response, abort, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
@@ -160,9 +160,7 @@ def theme():
 @bp.get("/uploads/<name>")
 def uploaded(name: str):
     """Serve an uploaded image with its image type; names are ours, so never a path."""
-    path = images.stored_path(name) or abort(404)
-    ext = name.rsplit(".", 1)[1]
-    response = send_file(path, mimetype=images.MIMETYPES[ext], conditional=True, max_age=31_536_000)
+    response = images.send_upload(name)
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.cache_control.immutable = True
     response.cache_control.public = True

@@ -27,7 +27,12 @@ def _where_mail_goes() -> str:
 
 @bp.cli.command("worker")
 @click.option("--burst", is_flag=True, help="Send what is due now, then exit.")
-def worker(burst: bool) -> None:
+@click.option(
+    "--connections",
+    type=click.IntRange(1, 32),
+    help="SMTP connections sending at once (default: MAIL_CONNECTIONS).",
+)
+def worker(burst: bool, connections: int | None) -> None:
     """Send mail from the outbox until stopped (Ctrl+C or SIGTERM finish the message in hand)."""
     logging.getLogger("blog").setLevel(logging.INFO)
     stop = threading.Event()
@@ -40,7 +45,9 @@ def worker(burst: bool) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, request_stop)
     click.echo(f"Sending mail to {_where_mail_goes()}" + (" (burst)" if burst else ""), err=True)
-    report = sender.run(current_app._get_current_object(), stop, burst=burst)
+    connections = connections or current_app.config["MAIL_CONNECTIONS"]
+    app = current_app._get_current_object()
+    report = sender.run_parallel(app, stop, burst=burst, connections=connections)
     click.echo(
         f"Sent {report.sent}, retrying later {report.retrying}, failed {report.failed}, "
         f"cancelled {report.cancelled}.",

@@ -24,16 +24,50 @@ log = logging.getLogger(__name__)
 PURGE_EVERY = 600  # seconds between purges: stale pending subscribers, old finished mail
 
 
+def run_parallel(app: Flask, stop: threading.Event, *, burst: bool, connections: int) -> Report:
+    """Run `connections` senders at once in threads, each with its own SMTP connection, and
+    return their summed report. Claims are atomic, so no two threads send the same row; only
+    the first purges. With burst, the first error any thread met is raised after all stop."""
+    if connections <= 1:
+        return run(app, stop, burst=burst)
+    reports = [Report() for _ in range(connections)]
+    errors: list[BaseException] = []
+
+    def one(index: int) -> None:
+        try:
+            reports[index] = run(app, stop, burst=burst, purge=index == 0)
+        except BaseException as error:  # reported by the caller's thread
+            errors.append(error)
+            stop.set()
+
+    threads = [
+        threading.Thread(target=one, args=(n,), name=f"mail-sender-{n}", daemon=True)
+        for n in range(connections)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        while thread.is_alive():  # join in slices, so SIGTERM / Ctrl+C are handled at once
+            thread.join(0.2)
+    if errors:
+        raise errors[0]
+    total = Report()
+    for report in reports:
+        total.add(report)
+    return total
+
+
 def run(
     app: Flask,
     stop: threading.Event,
     *,
     burst: bool = False,
     wake: threading.Event | None = None,
+    purge: bool = True,
 ) -> Report:
     """Deliver due mail until stopped (with burst: until none is due); purge what is stale."""
     total = Report()
-    last_purge = -PURGE_EVERY
+    last_purge = -PURGE_EVERY if purge else float("inf")
     last_error = None
     while not stop.is_set():
         if wake is not None:

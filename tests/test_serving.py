@@ -1,0 +1,96 @@
+"""Running it: health checks for the process manager and load balancer, proxy headers, and
+the gunicorn settings."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import text
+
+from blog.extensions import db
+from blog.serving import migration_heads
+from conftest import ROOT
+
+
+def test_liveness_needs_no_database_and_no_trusted_host(app, client, count_queries):
+    app.config["TRUSTED_HOSTS"] = ["blog.example.com"]
+    with count_queries() as statements:
+        response = client.get("/healthz", headers={"Host": "10.0.0.7:8000"})
+    assert response.status_code == 200 and response.json == {"status": "ok"}
+    assert response.headers["Cache-Control"] == "no-store"
+    assert statements == []
+    assert client.head("/healthz").status_code == 200
+    assert client.post("/healthz").status_code == 405
+
+
+@pytest.fixture
+def version_table(app):
+    """The table Alembic keeps the schema's revision in (the test schema is built without it)."""
+    db.session.remove()
+    with db.engine.begin() as conn:
+        conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"))
+    yield
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP TABLE alembic_version"))
+
+
+def test_readiness_says_whether_the_schema_is_migrated(app, client, version_table):
+    behind = client.get("/healthz/ready")
+    assert behind.status_code == 503 and behind.headers["Retry-After"]
+    assert "init-db" in behind.json["migrations"]
+    (head,) = migration_heads()
+    with db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO alembic_version VALUES (:v)"), {"v": head})
+    ready = client.get("/healthz/ready")
+    assert ready.status_code == 200
+    assert ready.json == {"status": "ok", "database": "ok", "migrations": "current"}
+
+
+def test_readiness_fails_when_the_database_is_gone(app, client, tmp_path):
+    # A database server that is not there: the app's engine swapped for one that points nowhere.
+    from sqlalchemy import create_engine
+
+    engines = app.extensions["sqlalchemy"]._app_engines[app]
+    working, engines[None] = engines[None], create_engine("postgresql+psycopg://x@127.0.0.1:1/x")
+    try:
+        response = client.get("/healthz/ready")
+    finally:
+        engines[None] = working
+    assert response.status_code == 503
+    assert response.json["status"] == "unavailable" and response.json["database"]
+
+
+def test_the_migration_head_is_the_newest_migration_file():
+    (head,) = migration_heads()
+    newest = sorted((ROOT / "blog" / "migrations" / "versions").glob("0*.py"))[-1]
+    assert f'"{head}"' in newest.read_text()
+
+
+def test_proxy_headers_are_believed_only_from_a_configured_proxy(app_config, tmp_path, monkeypatch):
+    from flask import request
+
+    from blog import create_app
+
+    monkeypatch.setenv("BLOG_INSTANCE_PATH", str(tmp_path / "instance"))
+    seen = {}
+    for hops in (0, 1):
+        proxied = create_app({**app_config, "PROXY_COUNT": hops})
+        whoami = lambda hops=hops: seen.setdefault(hops, request.remote_addr)  # noqa: E731
+        proxied.add_url_rule("/whoami/", "whoami", whoami)
+        proxied.test_client().get("/whoami/", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert seen == {0: "127.0.0.1", 1: "203.0.113.9"}
+
+
+def test_gunicorn_settings_load_and_name_the_app():
+    code = (
+        "from gunicorn.config import Config; import runpy; c = Config();"
+        "[c.set(k, v) for k, v in runpy.run_path('gunicorn.conf.py').items() if k in c.settings];"
+        "import json; print(json.dumps([c.wsgi_app, c.workers, c.timeout, c.graceful_timeout,"
+        " c.accesslog, c.max_requests]))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    wsgi_app, workers, timeout, graceful, accesslog, max_requests = json.loads(out.stdout)
+    assert wsgi_app == "wsgi:app" and workers >= 2 and timeout == 30 and graceful == 30
+    assert accesslog == "-" and max_requests > 0
