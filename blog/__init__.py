@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from blog import config, errors, htmx, security, site
+from blog import bounds, config, errors, htmx, security, site
 from blog.extensions import csrf, db, limiter, login_manager
 from blog.extensions import mail as flask_mail  # blog.mail is the outbox module
 
@@ -42,6 +42,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from blog import accounts, admin, authors, cli, newsletter, posts  # noqa: F401 (accounts: user loader)
 
+    bounds.init_app(app)  # before the blueprints: their <int:...> rules use it
     app.register_blueprint(newsletter.bp)
     app.register_blueprint(authors.bp)
     app.register_blueprint(admin.bp)

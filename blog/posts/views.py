@@ -37,7 +37,10 @@ def listing(page_template: str, endpoint: str, number: int, **filters):
     if number < 1:
         abort(404)
     per_page = current_app.config["POSTS_PER_PAGE"]
-    cursor = Cursor.decode(request.args.get("after"))
+    try:
+        cursor = Cursor.decode(request.args.get("after"))
+    except ValueError:
+        abort(400, "This “Read More” link is damaged: open the page without it.")
     page = services.list_cards(number, per_page, cursor, **filters)
     if number > 1 and not page.posts:
         abort(404)
