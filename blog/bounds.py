@@ -22,7 +22,9 @@ class BoundedInt(IntegerConverter):
 
     regex = r"[0-9]{1,10}"
 
-    def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max=MAX_INT, signed=False):
+    def __init__(
+        self, map, fixed_digits: int = 0, min: int | None = None, max=MAX_INT, signed=False
+    ):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 

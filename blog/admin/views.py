@@ -10,11 +10,11 @@ from werkzeug.datastructures import MultiDict
 from blog import images
 from blog.accounts import create_user
 from blog.admin import services, store
-from blog.bounds import query_int
 from blog.admin.forms import parse_setup
 from blog.authors.forms import Form
 from blog.authors.permissions import can
 from blog.authors.views import reject_foreign_origin, start_session
+from blog.bounds import query_int
 from blog.extensions import db, login_manager
 from blog.htmx import render
 from blog.models import User
