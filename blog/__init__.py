@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from blog import bounds, config, errors, htmx, security, site
+from blog import bounds, config, errors, htmx, security, site, xmlchars
 from blog.extensions import csrf, db, limiter, login_manager
 from blog.extensions import mail as flask_mail  # blog.mail is the outbox module
 
@@ -50,6 +50,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     htmx.init_app(app)
     site.init_app(app)
     security.init_app(app)
+    xmlchars.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     return app

@@ -12,7 +12,9 @@ import html
 import math
 import re
 from functools import cache, partial
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+from blog.xmlchars import NOT_XML
 
 ALLOWED_TAGS = frozenset(
     "p br hr h2 h3 h4 blockquote ul ol li strong b em i u s sub sup code pre a img "
@@ -171,8 +173,9 @@ def _renderers() -> tuple:
     return markdown, cleaner, embed_cleaner
 
 
-# Control characters (but TAB, LF, CR) are invisible and make feeds invalid XML.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Characters XML 1.0 forbids (C0 controls but TAB, LF, CR; lone surrogates; U+FFFE, U+FFFF)
+# and DEL are invisible and make feeds not well-formed: blog.xmlchars.
+_CONTROL = NOT_XML
 
 # The post title is the page's only h1: a Markdown h1 becomes h2, and h5/h6 become h4.
 _HEADING = re.compile(r"<(/?)h([1-6])(\s|>)")
@@ -203,6 +206,43 @@ def render_markdown(source: str) -> str:
     safe = sanitise(rendered)
     with_embeds = _LINK_PARAGRAPH.sub(_embed, safe)
     return sanitise(with_embeds, embeds=True) if with_embeds != safe else safe
+
+
+_URL_ATTRIBUTE = re.compile(r'(\s(?:href|src|srcset)=")([^"]*)(")')
+
+
+def _absolute(url: str, base_url: str) -> str:
+    """Resolve one URL against base_url (RFC 3986 section 5); absolute URLs stay as they are."""
+    try:
+        return urljoin(base_url, url.strip())
+    except ValueError:  # e.g. a malformed IPv6 host: leave it for the reader's client
+        return url
+
+
+def absolute_urls(safe_html: str, base_url: str) -> str:
+    """Return sanitised HTML with every href, src and srcset made absolute against base_url.
+
+    base_url is the absolute address of the page the HTML belongs to, e.g.
+    `https://blog.example/post/`: `/uploads/a.jpg` becomes `https://blog.example/uploads/a.jpg`
+    and `#notes` `https://blog.example/post/#notes`; http(s) and mailto: URLs are unchanged.
+    Feeds and mail are read away from the site, so they need this (Ghost's feeds do the same
+    with htmlRelativeToAbsolute). Expects bleach's output: attributes in double quotes.
+    """
+
+    def resolve(match: re.Match) -> str:
+        value = html.unescape(match[2])
+        if match[1].strip().startswith("srcset"):
+            candidates = [part.strip().split(None, 1) for part in value.split(",") if part.strip()]
+            joined = ", ".join(
+                " ".join([_absolute(c[0], base_url), *c[1:]]) for c in candidates
+            )
+        else:
+            joined = _absolute(value, base_url)
+        if joined == value:
+            return match[0]
+        return f"{match[1]}{html.escape(joined)}{match[3]}"
+
+    return _URL_ATTRIBUTE.sub(resolve, safe_html)
 
 
 def plain_text(safe_html: str) -> str:

@@ -12,8 +12,9 @@ from blog.accounts import AccountError, check_password_rules, normalise_email
 from blog.models import ROLES
 from blog.slugs import RESERVED, slugify
 
-# Control characters other than TAB and LF: invisible, and not allowed in XML (feeds, mail).
-CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# What XML 1.0 forbids (C0 controls but TAB and LF, lone surrogates, U+FFFE, U+FFFF) and DEL:
+# invisible, and they make feeds not well-formed (blog.xmlchars). NUL is refused, not dropped.
+CONTROL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 
 def clean(value: str) -> str:
