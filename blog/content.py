@@ -23,6 +23,24 @@ ALLOWED_TAGS = frozenset(
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
 LANGUAGE_CLASS = re.compile(r"^language-[a-z0-9]+$")
 WORDS_PER_MINUTE = 275  # Ghost's reading speed
+# markdown-it drops whatever lies deeper than maxNesting token levels, without a word; the
+# CommonMark preset sets 20, which lost list levels 10-12. 100 is markdown-it's own default:
+# 49 levels of lists in lists, 99 of quotes in quotes. Deeper is refused on save
+# (nesting_problem), and the Python recursion it takes stays far below the interpreter's limit.
+MAX_NESTING = 100
+# Only what is plainly a URL becomes a link: a scheme, or www. and a dotted host. So
+# README.md and setup.py stay text (.md and .py are TLDs); any TLD is fine after a scheme.
+LINKABLE_URL = re.compile(
+    r"""\(*
+    (?:
+        \bhttps?://[\w-]+(?:\.[\w-]+)*
+      | (?<![\w.@/-])www\.[\w-]+(?:\.[\w-]+)+
+    )
+    (?::[0-9]{1,5})?
+    (?:[/?\#][^\s{}|\\^`<>"]*)?
+    """,
+    re.IGNORECASE | re.VERBOSE | re.UNICODE,
+)
 
 
 NEW_TAB_REL = "noopener noreferrer"
@@ -153,12 +171,16 @@ def _renderers() -> tuple:
     from markdown_it import MarkdownIt
 
     markdown = (
-        MarkdownIt("commonmark", {"html": True, "linkify": False})
+        MarkdownIt("commonmark", {"html": True, "linkify": False, "maxNesting": MAX_NESTING})
         .enable("table")
         .enable("strikethrough")
     )
     linkify = partial(
-        LinkifyFilter, callbacks=[_new_tab_rel], skip_tags={"pre", "code"}, parse_email=False
+        LinkifyFilter,
+        callbacks=[_new_tab_rel],
+        skip_tags={"pre", "code"},
+        parse_email=False,
+        url_re=LINKABLE_URL,
     )
     common = {"protocols": ALLOWED_PROTOCOLS, "strip": True, "strip_comments": True}
     cleaner = bleach.Cleaner(
@@ -199,6 +221,28 @@ def sanitise(raw_html: str, embeds: bool = False) -> str:
     return once
 
 
+_CONTAINERS = frozenset({"blockquote_open", "list_item_open"})
+
+
+def nesting_problem(source: str) -> str | None:
+    """Return a message naming the line where Markdown nests too deeply to render in full
+    (lists in lists, quotes in quotes past MAX_NESTING token levels), or None if all of it
+    renders. markdown-it would drop everything below that line silently."""
+    tokens = _renderers()[0].parse(NOT_XML.sub("", source))
+    line = None
+    for token in tokens:
+        if token.map is not None:
+            line = token.map[0] + 1
+        # A quote or list item opened here parses its inside at MAX_NESTING: dropped.
+        if token.type in _CONTAINERS and token.level >= MAX_NESTING - 1:
+            return (
+                f"Line {line or 1} is nested too deeply: lists can nest {MAX_NESTING // 2 - 1} "
+                f"levels deep and quotes {MAX_NESTING - 1}, and what lies deeper would be lost. "
+                "Nothing was saved: flatten it and save again."
+            )
+    return None
+
+
 def render_markdown(source: str) -> str:
     """Render Markdown (CommonMark, tables, fenced code) to sanitised HTML, with video embeds."""
     rendered = _renderers()[0].render(_CONTROL.sub("", source))
@@ -233,9 +277,7 @@ def absolute_urls(safe_html: str, base_url: str) -> str:
         value = html.unescape(match[2])
         if match[1].strip().startswith("srcset"):
             candidates = [part.strip().split(None, 1) for part in value.split(",") if part.strip()]
-            joined = ", ".join(
-                " ".join([_absolute(c[0], base_url), *c[1:]]) for c in candidates
-            )
+            joined = ", ".join(" ".join([_absolute(c[0], base_url), *c[1:]]) for c in candidates)
         else:
             joined = _absolute(value, base_url)
         if joined == value:

@@ -11,7 +11,7 @@ from blog.admin.forms import Form, parse_post
 from blog.admin.views import bp
 from blog.authors.permissions import can
 from blog.bounds import parse_int
-from blog.content import render_markdown
+from blog.content import nesting_problem, render_markdown
 from blog.extensions import db
 from blog.htmx import is_htmx, render
 from blog.models import Post, utcnow
@@ -228,7 +228,11 @@ def preview():
     markdown = request.form.get("markdown", "")[:500_000].replace("\x00", "")
     title = " ".join(request.form.get("title", "").split())[:255]
     return render(
-        "admin/preview.html", "admin/_preview.html", html=render_markdown(markdown), title=title
+        "admin/preview.html",
+        "admin/_preview.html",
+        html=render_markdown(markdown),
+        title=title,
+        problem=nesting_problem(markdown),  # what saving would refuse, said before it is lost
     )
 
 
