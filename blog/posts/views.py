@@ -23,6 +23,13 @@ def canonical_redirect():
     path = request.path
     if path.startswith(_LEAVE_ALONE) or request.method not in ("GET", "HEAD"):
         return None
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    if (
+        request.routing_exception is None
+        and path == path.lower()
+        and not ("." in last and path.endswith("/"))
+    ):
+        return None  # routed as it is: nothing to match again (the common case, kept cheap)
     target = canonical_path(path)
     if target is None:
         abort(404)  # a file path that is no file here: never a slash added to it
