@@ -16,7 +16,6 @@ import unicodedata
 
 from slugify import slugify as _python_slugify
 from sqlalchemy import or_, select
-from text_unidecode import unidecode
 
 from blog.extensions import db
 from blog.xmlchars import strip_not_xml
@@ -53,7 +52,11 @@ def slugify(text: str, max_length: int = MAX_LENGTH) -> str:
     text = _APOSTROPHES.sub("", text)
     text = _PLUS.sub(lambda m: " plus" * len(m[1]) + " ", text)
     text = _SHARP.sub(" sharp ", text)
-    return _python_slugify(unidecode(text), max_length=max_length, lowercase=True)
+    if not text.isascii():
+        from text_unidecode import unidecode  # a 3 MB table: loaded when first needed
+
+        text = unidecode(text)
+    return _python_slugify(text, max_length=max_length, lowercase=True)
 
 
 def unique_slug(model, text: str, exclude_id: int | None = None) -> str:
