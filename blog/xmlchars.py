@@ -33,10 +33,11 @@ def strip_not_xml(text: str) -> str:
 def _strip_before_flush(session: Session, flush_context, instances) -> None:
     """Drop forbidden characters from every string column of every new or changed row."""
     for obj in (*session.new, *session.dirty):
-        for prop in inspect(obj).mapper.column_attrs:
+        state = inspect(obj)
+        for prop in state.mapper.column_attrs:
             if not isinstance(prop.columns[0].type, String):  # Text is a String too
                 continue
-            value = getattr(obj, prop.key)
+            value = state.dict.get(prop.key)  # loaded values only: no query during a flush
             if isinstance(value, str) and NOT_XML.search(value):
                 setattr(obj, prop.key, strip_not_xml(value))
 
