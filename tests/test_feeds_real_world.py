@@ -220,10 +220,12 @@ def test_a_post_without_a_feature_image_has_no_media_content(client, make_post):
     assert strict_parse(body).find("channel/item/media:content", NAMESPACES) is None
 
 
-def test_an_absolute_feature_image_is_kept(client, make_post):
+def test_an_absolute_feature_image_is_kept_and_only_http_is_offered(client, make_post):
     make_post("Remote", feature_image="https://images.example.org/a.jpg")
-    entry = feedparser.parse(client.get("/rss/").data).entries[0]
-    assert entry.media_content[0]["url"] == "https://images.example.org/a.jpg"
+    make_post("Odd", feature_image="javascript:alert(1)")
+    entries = feedparser.parse(client.get("/rss/").data).entries
+    assert entries[0].media_content[0]["url"] == "https://images.example.org/a.jpg"
+    assert "media_content" not in entries[1] and "javascript" not in entries[1].content[0].value
 
 
 def test_text_is_escaped_exactly_once(client, illustrated):

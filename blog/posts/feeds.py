@@ -1,7 +1,7 @@
 """Feeds and crawler files: RSS for the site, an author or a tag; sitemap.xml; robots.txt."""
 
 import html
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from flask import abort, render_template
 from markupsafe import Markup
@@ -41,6 +41,8 @@ def _item(post) -> dict:
     """Return what a feed item shows of post, every URL in it absolute (on SITE_URL)."""
     url = absolute_url(post.url)
     image = urljoin(absolute_url("/"), post.feature_image) if post.feature_image else None
+    if image and urlsplit(image).scheme not in ("http", "https"):
+        image = None  # forms allow no other kind; a row from elsewhere might
     content = absolute_urls(post.html, url)
     if image:  # as Ghost does: not every reader shows media:content
         alt = html.escape(post.feature_image_alt or post.title)
