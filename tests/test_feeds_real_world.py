@@ -251,3 +251,13 @@ def test_the_newsletter_mail_shares_the_absolute_url_rewriting(app, illustrated)
     assert 'href="http://localhost/about/"' in html
     assert 'src="http://localhost/uploads/picture.png"' in html
     assert 'href="http://localhost/say-hi/#notes"' in html
+
+
+def test_the_cli_drops_forbidden_characters_too(runner, client):
+    result = runner.invoke(
+        args=["create-user", "cli@example.com", "--name", "Жанна\uffff\x0b Д'Арк",
+              "--role", "author", "--password", "a long enough password"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(User).where(User.email == "cli@example.com"))
+    assert (user.name, user.slug) == ("Жанна Д'Арк", "zhanna-dark")
