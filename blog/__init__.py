@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from blog import assets, backup, cache, config, errors, htmx, security, serving, site
+from blog import assets, backup, bounds, cache, config, errors, htmx, security, serving, site, xmlchars
 from blog.extensions import csrf, db, limiter, login_manager
 from blog.extensions import mail as flask_mail  # blog.mail is the outbox module
 
@@ -43,6 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from blog import accounts, admin, api, authors, cli, newsletter, posts  # noqa: F401 (accounts: user loader)
     from blog.ghost import views as ghost_views
 
+    bounds.init_app(app)  # before the blueprints: their <int:...> rules use it
     app.register_blueprint(newsletter.bp)
     app.register_blueprint(authors.bp)
     app.register_blueprint(admin.bp)
@@ -52,6 +53,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     htmx.init_app(app)
     site.init_app(app)
     security.init_app(app)
+    xmlchars.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     backup.init_app(app)

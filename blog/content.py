@@ -12,7 +12,9 @@ import html
 import math
 import re
 from functools import cache, partial
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+from blog.xmlchars import NOT_XML
 
 ALLOWED_TAGS = frozenset(
     "p br hr h2 h3 h4 blockquote ul ol li strong b em i u s sub sup code pre a img "
@@ -21,6 +23,24 @@ ALLOWED_TAGS = frozenset(
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
 LANGUAGE_CLASS = re.compile(r"^language-[a-z0-9]+$")
 WORDS_PER_MINUTE = 275  # Ghost's reading speed
+# markdown-it drops whatever lies deeper than maxNesting token levels, without a word; the
+# CommonMark preset sets 20, which lost list levels 10-12. 100 is markdown-it's own default:
+# 49 levels of lists in lists, 99 of quotes in quotes. Deeper is refused on save
+# (nesting_problem), and the Python recursion it takes stays far below the interpreter's limit.
+MAX_NESTING = 100
+# Only what is plainly a URL becomes a link: a scheme, or www. and a dotted host. So
+# README.md and setup.py stay text (.md and .py are TLDs); any TLD is fine after a scheme.
+LINKABLE_URL = re.compile(
+    r"""\(*
+    (?:
+        \bhttps?://[\w-]+(?:\.[\w-]+)*
+      | (?<![\w.@/-])www\.[\w-]+(?:\.[\w-]+)+
+    )
+    (?::[0-9]{1,5})?
+    (?:[/?\#][^\s{}|\\^`<>"]*)?
+    """,
+    re.IGNORECASE | re.VERBOSE | re.UNICODE,
+)
 
 
 NEW_TAB_REL = "noopener noreferrer"
@@ -151,12 +171,16 @@ def _renderers() -> tuple:
     from markdown_it import MarkdownIt
 
     markdown = (
-        MarkdownIt("commonmark", {"html": True, "linkify": False})
+        MarkdownIt("commonmark", {"html": True, "linkify": False, "maxNesting": MAX_NESTING})
         .enable("table")
         .enable("strikethrough")
     )
     linkify = partial(
-        LinkifyFilter, callbacks=[_new_tab_rel], skip_tags={"pre", "code"}, parse_email=False
+        LinkifyFilter,
+        callbacks=[_new_tab_rel],
+        skip_tags={"pre", "code"},
+        parse_email=False,
+        url_re=LINKABLE_URL,
     )
     common = {"protocols": ALLOWED_PROTOCOLS, "strip": True, "strip_comments": True}
     cleaner = bleach.Cleaner(
@@ -171,8 +195,9 @@ def _renderers() -> tuple:
     return markdown, cleaner, embed_cleaner
 
 
-# Control characters (but TAB, LF, CR) are invisible and make feeds invalid XML.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Characters XML 1.0 forbids (C0 controls but TAB, LF, CR; lone surrogates; U+FFFE, U+FFFF)
+# and DEL are invisible and make feeds not well-formed: blog.xmlchars.
+_CONTROL = NOT_XML
 
 # The post title is the page's only h1: a Markdown h1 becomes h2, and h5/h6 become h4.
 _HEADING = re.compile(r"<(/?)h([1-6])(\s|>)")
@@ -196,6 +221,28 @@ def sanitise(raw_html: str, embeds: bool = False) -> str:
     return once
 
 
+_CONTAINERS = frozenset({"blockquote_open", "list_item_open"})
+
+
+def nesting_problem(source: str) -> str | None:
+    """Return a message naming the line where Markdown nests too deeply to render in full
+    (lists in lists, quotes in quotes past MAX_NESTING token levels), or None if all of it
+    renders. markdown-it would drop everything below that line silently."""
+    tokens = _renderers()[0].parse(NOT_XML.sub("", source))
+    line = None
+    for token in tokens:
+        if token.map is not None:
+            line = token.map[0] + 1
+        # A quote or list item opened here parses its inside at MAX_NESTING: dropped.
+        if token.type in _CONTAINERS and token.level >= MAX_NESTING - 1:
+            return (
+                f"Line {line or 1} is nested too deeply: lists can nest {MAX_NESTING // 2 - 1} "
+                f"levels deep and quotes {MAX_NESTING - 1}, and what lies deeper would be lost. "
+                "Nothing was saved: flatten it and save again."
+            )
+    return None
+
+
 def render_markdown(source: str) -> str:
     """Render Markdown (CommonMark, tables, fenced code) to sanitised HTML, with video embeds."""
     rendered = _renderers()[0].render(_CONTROL.sub("", source))
@@ -203,6 +250,41 @@ def render_markdown(source: str) -> str:
     safe = sanitise(rendered)
     with_embeds = _LINK_PARAGRAPH.sub(_embed, safe)
     return sanitise(with_embeds, embeds=True) if with_embeds != safe else safe
+
+
+_URL_ATTRIBUTE = re.compile(r'(\s(?:href|src|srcset)=")([^"]*)(")')
+
+
+def _absolute(url: str, base_url: str) -> str:
+    """Resolve one URL against base_url (RFC 3986 section 5); absolute URLs stay as they are."""
+    try:
+        return urljoin(base_url, url.strip())
+    except ValueError:  # e.g. a malformed IPv6 host: leave it for the reader's client
+        return url
+
+
+def absolute_urls(safe_html: str, base_url: str) -> str:
+    """Return sanitised HTML with every href, src and srcset made absolute against base_url.
+
+    base_url is the absolute address of the page the HTML belongs to, e.g.
+    `https://blog.example/post/`: `/uploads/a.jpg` becomes `https://blog.example/uploads/a.jpg`
+    and `#notes` `https://blog.example/post/#notes`; http(s) and mailto: URLs are unchanged.
+    Feeds and mail are read away from the site, so they need this (Ghost's feeds do the same
+    with htmlRelativeToAbsolute). Expects bleach's output: attributes in double quotes.
+    """
+
+    def resolve(match: re.Match) -> str:
+        value = html.unescape(match[2])
+        if match[1].strip().startswith("srcset"):
+            candidates = [part.strip().split(None, 1) for part in value.split(",") if part.strip()]
+            joined = ", ".join(" ".join([_absolute(c[0], base_url), *c[1:]]) for c in candidates)
+        else:
+            joined = _absolute(value, base_url)
+        if joined == value:
+            return match[0]
+        return f"{match[1]}{html.escape(joined)}{match[3]}"
+
+    return _URL_ATTRIBUTE.sub(resolve, safe_html)
 
 
 def plain_text(safe_html: str) -> str:

@@ -180,7 +180,7 @@ def test_the_editor_works_without_javascript(owner):
     [
         ({"title": "x" * 256}, "Title can be at most 255 characters."),
         ({"slug": "admin"}, "reserved for the site itself"),
-        ({"slug": "???"}, "A slug needs some letters or digits."),
+        ({"slug": "???"}, "A slug can hold only letters a–z, digits and single hyphens"),
         ({"markdown": "nul \x00 byte"}, "not allowed"),
         ({"custom_excerpt": "e" * 301}, "Excerpt can be at most 300 characters."),
         ({"published_at": "next tuesday"}, "YYYY-MM-DD HH:MM"),
@@ -198,8 +198,9 @@ def test_slugs_are_unique(owner, make_post):
     make_post("Taken", slug="same-title")
     post = fresh(saved_id(owner.save(title="Same title")))
     assert post.slug == "same-title-2"
-    custom = fresh(saved_id(owner.save(title="Other", slug="Same Title")))
-    assert custom.slug == "same-title-3"
+    custom = fresh(saved_id(owner.save(title="Other", slug="Same-Title-3")))
+    assert custom.slug == "same-title-3"  # typed: lower-cased; taken: refused (issue 8 item 7)
+    assert owner.save(title="Other", slug="same-title").status_code == 422
 
 
 def test_a_drafts_slug_follows_its_title_until_it_is_set_by_hand(owner):

@@ -10,7 +10,8 @@ from blog.admin import services
 from blog.admin.forms import Form, parse_post
 from blog.admin.views import bp
 from blog.authors.permissions import can
-from blog.content import render_markdown
+from blog.bounds import parse_int
+from blog.content import nesting_problem, render_markdown
 from blog.extensions import db
 from blog.htmx import is_htmx, render
 from blog.models import Post, utcnow
@@ -139,8 +140,13 @@ def _forget_upload(form: Form, upload) -> None:
 
 def _target(post_id: int | None) -> Post:
     """Return the post a save is for: the URL's, the one autosave already made, or a new one."""
-    if post_id is None and request.form.get("post_id", "").isdigit():
-        post_id = int(request.form["post_id"])
+    if post_id is None and request.form.get("post_id"):
+        try:
+            post_id = parse_int(request.form["post_id"])
+        except ValueError:
+            abort(400, "The post id must be a whole number.")
+        if post_id is None:
+            abort(404)
     if post_id is not None:
         return _editable(post_id)
     if not can(current_user, "post.create"):
@@ -222,7 +228,11 @@ def preview():
     markdown = request.form.get("markdown", "")[:500_000].replace("\x00", "")
     title = " ".join(request.form.get("title", "").split())[:255]
     return render(
-        "admin/preview.html", "admin/_preview.html", html=render_markdown(markdown), title=title
+        "admin/preview.html",
+        "admin/_preview.html",
+        html=render_markdown(markdown),
+        title=title,
+        problem=nesting_problem(markdown),  # what saving would refuse, said before it is lost
     )
 
 

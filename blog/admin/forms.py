@@ -8,6 +8,7 @@ from datetime import datetime
 from werkzeug.datastructures import MultiDict
 
 from blog.authors.forms import Form, clean, parse_account, parse_email, slug
+from blog.content import nesting_problem
 from blog.site import safe_url
 
 POST_ACTIONS = ("save", "publish", "schedule", "unpublish", "email")
@@ -76,6 +77,10 @@ def parse_post(data: MultiDict) -> Form:
     elif len(markdown) > MAX_MARKDOWN:
         form.errors["markdown"] = f"Posts can be at most {MAX_MARKDOWN:,} characters long."
     form.values["markdown"] = clean(markdown)
+    if "markdown" not in form.errors:
+        problem = nesting_problem(form.values["markdown"])  # nothing may vanish silently
+        if problem:
+            form.errors["markdown"] = problem
     slug(form)
     form.text("custom_excerpt", "Excerpt", 300, lines=True)
     form.text("meta_title", "Meta title", 300)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from blog import images
@@ -14,6 +13,7 @@ from blog.authors.forms import Form, parse_password_change, parse_profile
 from blog.authors.services import remember_password
 from blog.extensions import db
 from blog.models import User
+from blog.slugs import SlugError, check_slug, unique_slug
 
 
 def _page(form: Form | None = None, password_form: Form | None = None, status: int = 200):
@@ -40,10 +40,13 @@ def profile():
         return _page()
     form = parse_profile(request.form)
     wanted = form.values.get("slug")
-    if wanted and db.session.scalar(
-        select(User.id).where(User.slug == wanted, User.id != current_user.id)
-    ):
-        form.errors["slug"] = "Another staff member has that slug."
+    if form.values["slug_typed"] and wanted and wanted != current_user.slug:
+        try:
+            check_slug(User, wanted, exclude_id=current_user.id, what="staff member")
+        except SlugError as error:
+            form.errors["slug"] = error.message
+    elif not form.values["slug_typed"] and form.values.get("name"):  # emptied: from the name
+        wanted = unique_slug(User, form.values["name"], exclude_id=current_user.id)
     if not form.ok:
         return _page(form, status=422)
     upload = request.files.get("profile_image_file")

@@ -13,7 +13,7 @@ from blog.content import make_excerpt, plain_text, reading_time, render_markdown
 from blog.extensions import db
 from blog.models import Post, PostAuthor, PostTag, SlugRedirect, Tag, User, utcnow
 from blog.posts.services import visible, with_cards
-from blog.slugs import slugify, unique_slug
+from blog.slugs import SlugError, check_slug, slugify, unique_slug
 
 STATUS_FILTERS = ("draft", "scheduled", "published")
 
@@ -138,13 +138,24 @@ def save_post(post: Post, values: dict, user: User) -> None:
     db.session.flush()
 
 
+def find_tag(name: str) -> Tag | None:
+    """Return the tag called name: exactly, else ignoring case (as Ghost's editor matches).
+
+    Never by slug: `C++` must not find `C` (slug `c`), nor `Go` find `Go!` (slug `go`); each
+    distinct name keeps its own tag (issue 8).
+    """
+    for condition in (Tag.name == name, func.lower(Tag.name) == name.lower()):
+        tag = db.session.scalar(select(Tag).where(condition).order_by(Tag.id).limit(1))
+        if tag is not None:
+            return tag
+    return None
+
+
 def find_tags(names: list[str], create: bool) -> list[Tag]:
-    """Return tags for names in order, matching by name or slug; create missing ones if allowed."""
+    """Return tags for names in order (see find_tag); create missing ones if allowed."""
     tags = []
     for name in names:
-        tag = db.session.scalar(
-            select(Tag).where((func.lower(Tag.name) == name.lower()) | (Tag.slug == slugify(name)))
-        )
+        tag = find_tag(name)
         if tag is None:
             if not create:
                 raise PostError("tags", f"There is no tag “{name}”, and you cannot create tags.")
@@ -191,7 +202,9 @@ def choose_slug(post: Post, wanted: str | None, title: str) -> str:
     """Return the post's slug: the one asked for, else one from the title while a draft.
 
     A draft whose slug still follows its title keeps following it; a published post keeps
-    its slug unless one is asked for. Never a reserved word, never another post's.
+    its slug unless one is asked for. Never a reserved word, never another post's: a
+    generated slug gets a numeric suffix, a typed one that is taken or reserved raises
+    PostError on the slug field (wanted must already be a slug: blog.slugs.clean_slug).
     """
     automatic = not post.slug or (
         post.status == "draft"
@@ -199,7 +212,13 @@ def choose_slug(post: Post, wanted: str | None, title: str) -> str:
     )
     if not wanted or (automatic and wanted == post.slug):
         wanted = post.slug if post.slug and not automatic else slugify(title)
-    return unique_slug(Post, wanted or "untitled", exclude_id=post.id)
+        return unique_slug(Post, wanted or "untitled", exclude_id=post.id)
+    if wanted != post.slug:  # typed: used as it is, or refused (only generated slugs get -2)
+        try:
+            check_slug(Post, wanted, exclude_id=post.id, what="post")
+        except SlugError as error:
+            raise PostError("slug", error.message) from None
+    return wanted
 
 
 def keep_old_slug(post: Post, old: str | None) -> None:

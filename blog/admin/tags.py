@@ -11,6 +11,7 @@ from blog.authors.forms import Form, slug
 from blog.authors.permissions import can
 from blog.extensions import db
 from blog.models import PostTag, Tag
+from blog.slugs import SlugError, check_slug, unique_slug
 
 
 def _page(form: Form | None = None, editing: int | None = None, status: int = 200):
@@ -43,14 +44,21 @@ def edit_tag(tag_id: int):
     """Rename a tag, or change its slug (its page moves) and description."""
     tag = _managed_tag(tag_id)
     form = Form(request.form)
-    form.text("name", "Name", 191, required=True)
-    slug(form, fallback=form.values.get("name"))
+    name = form.text("name", "Name", 191, required=True)
+    slug(form, fallback=name)
     form.text("description", "Description", 500, lines=True)
-    taken = db.session.scalar(
-        select(Tag.id).where(Tag.slug == form.values.get("slug"), Tag.id != tag.id)
-    )
-    if taken:
-        form.errors["slug"] = "Another tag has that slug."
+    if name and db.session.scalar(
+        select(Tag.id).where(func.lower(Tag.name) == name.lower(), Tag.id != tag.id).limit(1)
+    ):
+        form.errors["name"] = f"Another tag is called “{name}”."
+    wanted = form.values.get("slug")
+    if form.values["slug_typed"] and wanted and wanted != tag.slug:
+        try:
+            check_slug(Tag, wanted, exclude_id=tag.id, what="tag")
+        except SlugError as error:
+            form.errors["slug"] = error.message
+    elif not form.values["slug_typed"] and name:  # emptied: made from the name, numbered
+        form.values["slug"] = unique_slug(Tag, name, exclude_id=tag.id)
     if not form.ok:
         return _page(form, tag.id, 422)
     tag.name, tag.slug = form.values["name"], form.values["slug"]

@@ -14,6 +14,7 @@ from blog.admin.forms import parse_setup
 from blog.authors.forms import Form
 from blog.authors.permissions import can
 from blog.authors.views import reject_foreign_origin, start_session
+from blog.bounds import query_int
 from blog.extensions import db, login_manager
 from blog.htmx import render
 from blog.models import User
@@ -108,9 +109,10 @@ def index():
     author = None
     if request.args.get("author") and can(current_user, "post.view_all"):
         author = db.session.scalar(select(User).where(User.slug == request.args["author"][:191]))
-    number = request.args.get("page", 1, type=int)
-    number = number if 1 <= number <= 100_000 else 1
+    number = query_int("page", 1)  # 400 if not a number, 404 if out of range
     page = services.list_posts(current_user, status, author, query, number)
+    if number > 1 and not page.posts:
+        abort(404)
     return render(
         "admin/index.html",
         "admin/_post_rows.html",

@@ -10,10 +10,11 @@ from werkzeug.datastructures import MultiDict
 
 from blog.accounts import AccountError, check_password_rules, normalise_email
 from blog.models import ROLES
-from blog.slugs import RESERVED, slugify
+from blog.slugs import RESERVED, SlugError, clean_slug, slugify
 
-# Control characters other than TAB and LF: invisible, and not allowed in XML (feeds, mail).
-CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# What XML 1.0 forbids (C0 controls but TAB and LF, lone surrogates, U+FFFE, U+FFFF) and DEL:
+# invisible, and they make feeds not well-formed (blog.xmlchars). NUL is refused, not dropped.
+CONTROL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 
 def clean(value: str) -> str:
@@ -122,18 +123,26 @@ def website(form: Form, name: str = "website") -> None:
             form.errors[name] = "A web address cannot contain spaces."
 
 
-_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-
-
 def slug(form: Form, name: str = "slug", fallback: str | None = None) -> None:
-    """Read an optional slug: the typed one slugified (or fallback's), never a reserved word."""
-    raw = form.text(name, "Slug", 185)
-    value = slugify(raw or fallback or "")
-    if raw and not value:
-        form.errors[name] = "A slug needs some letters or digits."
-    elif value in RESERVED:
-        form.errors[name] = f"“{value}” is reserved for the site itself; choose another slug."
-    form.values[name] = value or None
+    """Read an optional slug into values[name], with values[name + "_typed"] saying whether
+    someone typed it. A typed slug must already be a slug and not reserved (else an error on
+    the field: never quietly rewritten); a blank one is made from fallback, or is None."""
+    raw = form.text(name, "Slug", 2000)
+    form.values[f"{name}_typed"] = bool(raw)
+    if form.errors.get(name):
+        form.values[name] = None
+        return
+    if not raw:
+        form.values[name] = slugify(fallback or "") or None
+        return
+    try:
+        value = clean_slug(raw)
+        if value in RESERVED:
+            raise SlugError(f"“{value}” is reserved for the site itself; choose another slug.")
+    except SlugError as error:
+        form.errors[name] = error.message
+        value = None
+    form.values[name] = value
 
 
 def parse_profile(data: MultiDict) -> Form:

@@ -2,9 +2,10 @@
 
 import io
 
-from flask import Response, redirect, render_template, request, url_for
+from flask import Response, abort, redirect, render_template, request, url_for
 
 from blog.accounts import role_required
+from blog.bounds import query_int
 from blog.extensions import db
 from blog.htmx import is_htmx
 from blog.newsletter import services, transfer
@@ -26,8 +27,10 @@ def _no_store(response: Response) -> Response:
 def admin_subscribers():
     """List subscribers with status and dates, newest first, optionally searched."""
     query = request.args.get("q", "").strip()[:200]
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = query_int("page", 1)  # 400 if not a number, 404 if out of range
     subscribers, total = services.search_subscribers(query, page, PER_PAGE)
+    if page > 1 and not subscribers:
+        abort(404)
     return render_template(
         "newsletter/admin_subscribers.html",
         subscribers=subscribers,

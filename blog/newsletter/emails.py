@@ -12,6 +12,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from blog.content import absolute_urls
 from blog.extensions import db
 from blog.mail import Builder, Job, compose, default_sender, queue, register_renderer, site_host
 from blog.models import Post, PostAuthor, Subscriber
@@ -85,7 +86,7 @@ class PostMail:
     def of(cls, post: Post) -> PostMail:
         base = current_app.config["SITE_URL"].rstrip("/")
         # Stored HTML links site paths ("/uploads/..."); a mail needs absolute addresses.
-        html = re.sub(r'(\s(?:href|src)=")/(?!/)', rf"\1{base}/", post.html)
+        html = absolute_urls(post.html, link("posts.post", slug=post.slug))
         image = post.feature_image or ""
         return cls(
             id=post.id,

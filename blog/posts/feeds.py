@@ -1,22 +1,70 @@
 """Feeds and crawler files: RSS for the site, an author or a tag; sitemap.xml; robots.txt."""
 
+import html
+from urllib.parse import urljoin, urlsplit
+
 from flask import abort, render_template
+from markupsafe import Markup
 from sqlalchemy import select
 
+from blog.content import absolute_urls
 from blog.extensions import db
 from blog.models import Post, Tag, User
 from blog.posts import services
 from blog.posts.views import bp
 from blog.site import absolute_url, settings
+from blog.xmlchars import strip_not_xml
 
 FEED_SIZE = 15
+
+
+def html_text(text: str | None) -> str:
+    """Escape plain text for a feed field that readers treat as HTML (an RSS description).
+
+    Only &, < and > are escaped: markup someone typed shows as typed, and quotes never turn
+    into a visible `&#34;`. The template escapes the result once more, for XML.
+    """
+    return (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+@bp.app_template_filter("xml_text")
+def xml_text(value: object) -> Markup:
+    """Escape a value for an XML text node: &, < and > only, so quotes stay quotes.
+
+    Characters XML 1.0 forbids are dropped here too, for rows stored before they were
+    dropped on input (blog.xmlchars).
+    """
+    return Markup(html_text(strip_not_xml(str(value if value is not None else ""))))
+
+
+def _item(post) -> dict:
+    """Return what a feed item shows of post, every URL in it absolute (on SITE_URL)."""
+    url = absolute_url(post.url)
+    image = urljoin(absolute_url("/"), post.feature_image) if post.feature_image else None
+    if image and urlsplit(image).scheme not in ("http", "https"):
+        image = None  # forms allow no other kind; a row from elsewhere might
+    content = absolute_urls(post.html, url)
+    if image:  # as Ghost does: not every reader shows media:content
+        alt = html.escape(post.feature_image_alt or post.title)
+        content = f'<img src="{html.escape(image)}" alt="{alt}">' + content
+    return {
+        "post": post,
+        "url": url,
+        "image": image,
+        "description": html_text(post.custom_excerpt or post.excerpt),
+        "content": content,
+    }
 
 
 def _rss(title: str, link: str, description: str, **filters):
     """Render an RSS 2.0 feed of the newest published posts matching filters."""
     page = services.list_posts(1, FEED_SIZE, **filters)
     body = render_template(
-        "posts/rss.xml", title=title, link=link, description=description, posts=page.posts
+        "posts/rss.xml",
+        title=title,
+        link=link,
+        description=html_text(description),
+        items=[_item(post) for post in page.posts],
     )
     return body, 200, {"Content-Type": "application/rss+xml; charset=utf-8"}
 

@@ -9,6 +9,7 @@ from functools import cache
 from sqlalchemy import Select, and_, bindparam, or_, select
 from sqlalchemy.orm import selectinload
 
+from blog.bounds import parse_int
 from blog.extensions import db
 from blog.models import Post, PostAuthor, PostTag, Tag, User, utcnow
 
@@ -25,14 +26,20 @@ class Cursor:
 
     @classmethod
     def decode(cls, value: str | None) -> Cursor | None:
-        """Parse a cursor from a URL; anything malformed is None (the page falls back)."""
-        if not value or len(value) > 60:
+        """Parse a cursor from a URL (`20261128T093000.000000_42`); None when there is none.
+
+        Raises ValueError when it is malformed or its id is outside the database's range.
+        """
+        if not value:
             return None
         stamp, _, ident = value.partition("_")
-        try:
-            return cls(datetime.strptime(stamp, "%Y%m%dT%H%M%S.%f"), int(ident))
-        except ValueError:
-            return None
+        if len(stamp) != 22:
+            raise ValueError(f"malformed cursor: {value[:60]!r}")
+        moment = datetime.strptime(stamp, "%Y%m%dT%H%M%S.%f")
+        number = parse_int(ident)
+        if number is None:
+            raise ValueError(f"cursor id out of range: {value[:60]!r}")
+        return cls(moment, number)
 
 
 @dataclass

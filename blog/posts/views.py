@@ -3,6 +3,7 @@
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
 from blog.htmx import render
@@ -17,19 +18,48 @@ _LEAVE_ALONE = ("/static/", "/uploads/", "/admin", "/newsletter/", "/login", "/l
 
 @bp.before_app_request
 def canonical_redirect():
-    """Send a reader to the canonical form of a path: lower case, with its trailing slash."""
+    """Send a reader to the canonical form of a path in one redirect: lower case, with the
+    trailing slash a page has and a file (`/sitemap.xml`, `/robots.txt`) has not."""
     path = request.path
     if path.startswith(_LEAVE_ALONE) or request.method not in ("GET", "HEAD"):
         return None
-    target = path.lower()
-    if isinstance(request.routing_exception, RequestRedirect):  # e.g. /page/1/ -> /
-        target = urlsplit(request.routing_exception.new_url).path
-    if not target.endswith("/") and "." not in target.rsplit("/", 1)[-1]:
-        target += "/"
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    if (
+        request.routing_exception is None
+        and path == path.lower()
+        and not ("." in last and path.endswith("/"))
+    ):
+        return None  # routed as it is: nothing to match again (the common case, kept cheap)
+    target = canonical_path(path)
+    if target is None:
+        abort(404)  # a file path that is no file here: never a slash added to it
     if target == path:
         return None
     query = request.query_string.decode()
     return redirect(target + (f"?{query}" if query else ""), 301)
+
+
+def canonical_path(path: str) -> str | None:
+    """Return the path a route answers for path: lower-cased, then with the trailing slash
+    routing asks for (`/page/1/` becomes `/`). A file-like last segment (with a dot) never
+    gains a slash, and loses one it was given; None when such a file does not exist."""
+    adapter = current_app.create_url_adapter(request)
+    lowered = path.lower()
+    is_file = "." in lowered.rstrip("/").rsplit("/", 1)[-1]
+    # A file keeps its own case where it exists as typed (uploaded names may have capitals).
+    candidates = [path.rstrip("/"), lowered.rstrip("/")] if is_file else [lowered]
+    for candidate in candidates:
+        try:
+            adapter.match(candidate, method="GET")
+        except RequestRedirect as moved:
+            target = urlsplit(moved.new_url).path
+            if is_file and target.endswith("/"):
+                continue  # a page's slash rule, e.g. /<slug>/: not this file
+            return target
+        except HTTPException:
+            continue
+        return candidate
+    return None if is_file else lowered
 
 
 def listing(page_template: str, endpoint: str, number: int, **filters):
@@ -37,7 +67,10 @@ def listing(page_template: str, endpoint: str, number: int, **filters):
     if number < 1:
         abort(404)
     per_page = current_app.config["POSTS_PER_PAGE"]
-    cursor = Cursor.decode(request.args.get("after"))
+    try:
+        cursor = Cursor.decode(request.args.get("after"))
+    except ValueError:
+        abort(400, "This “Read More” link is damaged: open the page without it.")
     page = services.list_cards(number, per_page, cursor, **filters)
     if number > 1 and not page.posts:
         abort(404)
