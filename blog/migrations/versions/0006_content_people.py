@@ -37,21 +37,13 @@ log = logging.getLogger("alembic.runtime.migration")
 
 subscribers = sa.table(
     "subscribers",
+    sa.column("id", sa.Integer),
+    sa.column("email", sa.String),
+    sa.column("name", sa.String),
+    sa.column("status", sa.String),
     *(
-        sa.column(name)
-        for name in (
-            "id",
-            "email",
-            "name",
-            "status",
-            "source",
-            "created_at",
-            "requested_at",
-            "confirmed_at",
-            "unsubscribed_at",
-            "confirmations_sent",
-            "confirmations_since",
-        )
+        sa.column(name, sa.DateTime)  # typed, so SQLite hands back datetimes to compare
+        for name in ("created_at", "requested_at", "confirmed_at", "unsubscribed_at")
     ),
 )
 outbox = sa.table(
