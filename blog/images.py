@@ -1,8 +1,14 @@
 """Image uploads: checked by content, size and pixel count, re-encoded without metadata, and
 stored in a few widths under the instance folder with generated names.
 
-A stored image is `<32 hex>-<width>.<ext>`; its smaller widths share the hex part, so the URLs
-of every width follow from the largest one's name without touching the disk.
+A stored image is `<32 hex>-<width>x<height>.<ext>` at its largest width (the URL a post keeps),
+and `<32 hex>-<width>.<ext>` at each smaller width: the URLs of every width, and the real size a
+page declares in width/height, follow from the largest one's name without touching the disk.
+Uploads from before heights were in the name (`<32 hex>-<width>.<ext>`) are still served.
+
+Re-encoding keeps what the author uploaded: each frame's own delay and the loop count of an
+animation, transparency, the upright orientation of a photo (EXIF), and the tones of a 16-bit
+greyscale PNG (scaled to 8 bits, not clipped to white).
 """
 
 from __future__ import annotations
@@ -26,9 +32,14 @@ FORMATS = ("JPEG", "PNG", "GIF", "WEBP")
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}
 MIMETYPES = {"jpg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp"}
 SAVE_FORMATS = {"jpg": "JPEG", "png": "PNG", "gif": "GIF", "webp": "WEBP"}
-NAME = re.compile(r"(?P<token>[0-9a-f]{32})-(?P<width>[0-9]{1,5})\.(?P<ext>jpg|png|gif|webp)")
+NAME = re.compile(
+    r"(?P<token>[0-9a-f]{32})-(?P<width>[0-9]{1,5})(?:x(?P<height>[0-9]{1,5}))?"
+    r"\.(?P<ext>jpg|png|gif|webp)"
+)
 URL_PREFIX = "/uploads/"
 MAX_FRAMES = 200
+# Pillow modes holding more than 8 bits per sample (16-bit greyscale PNGs open as these).
+WIDE_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N")
 
 
 class UploadError(Exception):
@@ -50,29 +61,47 @@ def upload_dir() -> Path:
 def save_image(file: FileStorage | None) -> str:
     """Check, re-encode and store an uploaded image in several widths; return its URL.
 
+    The URL names the largest stored width and its height (`/uploads/<hex>-1600x1067.jpg`).
     Raises UploadError: 400 (missing, empty or damaged), 413 (too many bytes or pixels) or
     415 (not a JPEG, PNG, GIF or WebP image). Nothing is left on disk when it raises.
     """
     data = _read(file)
     image = _open(data)
-    frames = _decode(image)
+    frames, durations = _decode(image)
     ext = EXTENSIONS[image.format] if len(frames) > 1 or image.format != "GIF" else "png"
     widths = current_app.config["IMAGE_WIDTHS"]
     largest = min(frames[0].width, max(widths))
     token = secrets.token_hex(16)
-    sizes = [w for w in widths if w < largest] + [largest]
+    height = _resized(frames[0], largest).height
+    names = {w: f"{token}-{w}.{ext}" for w in widths if w < largest}
+    names[largest] = f"{token}-{largest}x{height}.{ext}"
     folder = upload_dir()
     written: list[Path] = []
     try:
-        for width in sizes:
-            path = folder / f"{token}-{width}.{ext}"
-            _write(path, [_resized(frame, width) for frame in frames], ext, image.info)
+        for width, name in names.items():
+            path = folder / name
+            resized = [_resized(frame, width) for frame in frames]
+            _write(path, resized, ext, durations, image.info.get("loop"))
             written.append(path)
     except BaseException:
         for path in written:
             path.unlink(missing_ok=True)
         raise
-    return f"{URL_PREFIX}{token}-{largest}.{ext}"
+    return URL_PREFIX + names[largest]
+
+
+def image_size(url: str | None) -> tuple[int, int] | None:
+    """Return an uploaded image's (width, height) in pixels at its URL, from the name alone.
+
+    None for other URLs and for uploads stored before heights were in the name; a page then
+    declares no size rather than a wrong one.
+    """
+    if not url or not url.startswith(URL_PREFIX):
+        return None
+    match = NAME.fullmatch(url[len(URL_PREFIX) :])
+    if not match or not match["height"]:
+        return None
+    return int(match["width"]), int(match["height"])
 
 
 def srcset(url: str | None) -> str:
@@ -81,8 +110,10 @@ def srcset(url: str | None) -> str:
     if not found:
         return ""
     token, largest, ext = found
-    widths = [w for w in current_app.config["IMAGE_WIDTHS"] if w < largest] + [largest]
-    return ", ".join(f"{URL_PREFIX}{token}-{w}.{ext} {w}w" for w in widths)
+    smaller = [w for w in current_app.config["IMAGE_WIDTHS"] if w < largest]
+    return ", ".join(
+        [f"{URL_PREFIX}{token}-{w}.{ext} {w}w" for w in smaller] + [f"{url} {largest}w"]
+    )
 
 
 def delete_image(url: str | None) -> None:
@@ -91,8 +122,9 @@ def delete_image(url: str | None) -> None:
     if not found:
         return
     token, largest, ext = found
-    for width in [w for w in current_app.config["IMAGE_WIDTHS"] if w < largest] + [largest]:
+    for width in [w for w in current_app.config["IMAGE_WIDTHS"] if w < largest]:
         (upload_dir() / f"{token}-{width}.{ext}").unlink(missing_ok=True)
+    (upload_dir() / url[len(URL_PREFIX) :]).unlink(missing_ok=True)
 
 
 def stored_path(name: str) -> Path | None:
@@ -151,26 +183,42 @@ def _open(data: bytes) -> Image.Image:
     return image
 
 
-def _decode(image: Image.Image) -> list[Image.Image]:
-    """Decode every frame into plain RGB(A) pixels, upright, with no metadata attached."""
+def _decode(image: Image.Image) -> tuple[list[Image.Image], list[int]]:
+    """Decode every frame into plain RGB(A) pixels, upright, with no metadata attached.
+
+    Returns the frames and each frame's delay in milliseconds (100 where the file gives none).
+    Every frame gets the same mode: RGBA when any frame has transparency.
+    """
     from PIL import Image, ImageOps, ImageSequence
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             if getattr(image, "n_frames", 1) > 1:
-                frames = [_clean(frame, image.format) for frame in ImageSequence.Iterator(image)]
+                frames, durations = [], []
+                for frame in ImageSequence.Iterator(image):
+                    frame.load()  # WebP sets a frame's duration when it is decoded
+                    durations.append(int(frame.info.get("duration") or 100))
+                    frames.append(_clean(frame, image.format))
             else:
-                frames = [_clean(ImageOps.exif_transpose(image), image.format)]
+                frames, durations = [_clean(ImageOps.exif_transpose(image), image.format)], [0]
     except Exception:  # truncated data, bad chunks, broken frames
         raise UploadError(400, "That image is damaged or incomplete.") from None
-    return frames
+    if any(frame.mode == "RGBA" for frame in frames):
+        frames = [frame if frame.mode == "RGBA" else frame.convert("RGBA") for frame in frames]
+    return frames, durations
 
 
 def _clean(frame: Image.Image, source_format: str) -> Image.Image:
-    """Copy a frame's pixels into a fresh image: metadata (EXIF, GPS, text chunks) stays behind."""
+    """Copy a frame's pixels into a fresh image: metadata (EXIF, GPS, text chunks) stays behind.
+
+    16-bit greyscale is scaled to 8 bits (65535 -> 255) rather than clipped, which would turn
+    everything above 255 of 65535 white.
+    """
     from PIL import Image
 
+    if frame.mode in WIDE_MODES:
+        frame = frame.convert("I").point(lambda value: value / 257).convert("L")
     has_alpha = frame.mode in ("RGBA", "LA", "PA") or "transparency" in frame.info
     mode = "RGBA" if has_alpha and source_format != "JPEG" else "RGB"
     pixels = frame.convert(mode)
@@ -189,8 +237,14 @@ def _resized(frame: Image.Image, width: int) -> Image.Image:
     return frame.resize((width, height), Image.Resampling.LANCZOS)
 
 
-def _write(path: Path, frames: list[Image.Image], ext: str, info: dict) -> None:
-    """Encode frames to path atomically (a temporary file renamed into place)."""
+def _write(
+    path: Path, frames: list[Image.Image], ext: str, durations: list[int], loop: int | None
+) -> None:
+    """Encode frames to path atomically (a temporary file renamed into place).
+
+    An animation keeps each frame's delay (ms) and its loop count; loop None means the source
+    played once (a GIF without a NETSCAPE loop block), and so does the copy.
+    """
     draft = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     options: dict = {}
     if ext == "jpg":
@@ -200,12 +254,13 @@ def _write(path: Path, frames: list[Image.Image], ext: str, info: dict) -> None:
     elif ext == "png":
         options = {"optimize": True}
     if len(frames) > 1:
-        options.update(
-            save_all=True,
-            append_images=frames[1:],
-            duration=info.get("duration", 100),
-            loop=info.get("loop", 0),
-        )
+        options.update(save_all=True, append_images=frames[1:], duration=durations)
+        if loop is not None:
+            options["loop"] = loop
+        if ext == "gif" and frames[0].mode == "RGBA":
+            # Whole frames with transparent parts: clear the canvas between frames, so the
+            # previous frame does not show through.
+            options["disposal"] = 2
     try:
         frames[0].save(draft, format=SAVE_FORMATS[ext], **options)
         os.replace(draft, path)
