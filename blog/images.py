@@ -116,6 +116,25 @@ def srcset(url: str | None) -> str:
     )
 
 
+_IMG = re.compile(r'<img\b[^>]*?\ssrc="(/uploads/[^"]+)"[^>]*>')
+
+
+def declare_sizes(post_html: str) -> str:
+    """Give each uploaded image in sanitised post HTML its real width and height attributes.
+
+    Only images whose stored name carries its size (image_size) and that declare neither
+    width nor height already; the browser then reserves the right space before it loads.
+    """
+
+    def declare(match: re.Match) -> str:
+        tag, size = match[0], image_size(match[1])
+        if size is None or re.search(r"\s(?:width|height)=", tag):
+            return tag
+        return f'{tag[:4]} width="{size[0]}" height="{size[1]}"{tag[4:]}'
+
+    return _IMG.sub(declare, post_html)
+
+
 def delete_image(url: str | None) -> None:
     """Remove every stored width of an uploaded image (nothing for other URLs)."""
     found = _parse(url)

@@ -170,3 +170,21 @@ def test_pictures_from_elsewhere_declare_no_size_rather_than_a_wrong_one(client,
         0
     ]
     assert "width=" not in tag and "height=" not in tag
+
+
+def test_uploaded_images_in_the_body_declare_their_real_size(app, staff):
+    picture = io.BytesIO()
+    Image.new("RGB", (600, 900), "teal").save(picture, "PNG")
+    url = upload(staff, picture.getvalue(), "tall.png")
+    response = staff.post(
+        "/admin/posts/new",
+        data={"csrf_token": staff.token, "title": "Inline", "action": "publish",
+              "markdown": f"Look:\n\n![A tall one]({url})\n\n<img src=\"{url}\" width=\"300\">"},
+    )  # fmt: skip
+    assert response.status_code == 303, response.text[:300]
+    post = db.session.scalar(select(Post))
+    page = app.test_client().get(post.url.replace("http://localhost", "")).text
+    tags = re.findall(rf'<img[^>]*src="{url}"[^>]*>', page)
+    assert len(tags) == 2
+    assert 'width="600" height="900"' in tags[0]
+    assert 'width="300"' in tags[1] and "height=" not in tags[1]  # the author's own size stays
