@@ -92,7 +92,10 @@ def test_subscribe_and_invite_store_the_same_form(admin_client, raw, expected):
 
 
 def test_a_unicode_local_part_is_refused_with_the_reason(admin_client):
-    for response in (subscribe(admin_client, "josé@example.com"), invite(admin_client, "josé@x.org")):
+    for response in (
+        subscribe(admin_client, "josé@example.com"),
+        invite(admin_client, "josé@x.org"),
+    ):
         assert "only ASCII letters before the @" in response.text
 
 
@@ -115,9 +118,7 @@ def test_staff_with_an_idn_address_sign_in_with_either_form(fresh_requests, app,
 # --- One mailbox is one subscriber, one member of staff ---------------------------------------
 
 
-def test_a_confirmed_reader_subscribing_in_capitals_gets_no_mail_and_no_new_row(
-    client, smtp_sink
-):
+def test_a_confirmed_reader_subscribing_in_capitals_gets_no_mail_and_no_new_row(client, smtp_sink):
     db.session.add(Subscriber(email="alice@example.com", status="confirmed", source="test"))
     db.session.commit()
     assert subscribe(client, "Alice@Example.com").status_code == 200

@@ -86,7 +86,8 @@ def stored_url(response) -> str:
 )  # fmt: skip
 def test_images_are_stored_in_several_widths_and_served_as_images(app, staff, fmt, ext, mimetype):
     url = stored_url(upload(staff, image_bytes(fmt, size=(2000, 1000)), f"x.{fmt.lower()}"))
-    assert url.endswith(f"-2000x1000.{ext}")  # full size and its height (under the 2400 cap), plus smaller widths
+    # Full size (under the 2400 cap) with its height in the name, plus smaller widths.
+    assert url.endswith(f"-2000x1000.{ext}")
     names = uploads(app)
     assert len(names) == 4 and all(n.endswith(f".{ext}") for n in names)  # 480, 960, 1600
     for name in names:
@@ -263,7 +264,8 @@ def test_a_feature_image_is_stored_and_offered_in_several_widths(app, staff):
     )  # fmt: skip
     assert response.status_code == 303
     post = db.session.scalar(select(Post))
-    assert post.feature_image.endswith("-1200x600.png") and post.feature_image_alt == "A teal rectangle"
+    assert post.feature_image.endswith("-1200x600.png")
+    assert post.feature_image_alt == "A teal rectangle"
     editor = staff.get(response.headers["Location"])
     token = post.feature_image.split("/")[-1].split("-")[0]
     assert f"/uploads/{token}-480.png 480w, /uploads/{token}-960.png 960w" in editor.text

@@ -47,9 +47,7 @@ class ImportReport:
 
     def summary(self) -> str:
         """Return the report as lines a person reads, with 1 and many worded right."""
-        lines = [
-            f"Imported {_count(self.imported, 'subscriber')} as confirmed (no mail was sent)."
-        ]
+        lines = [f"Imported {_count(self.imported, 'subscriber')} as confirmed (no mail was sent)."]
         for count, what in [
             (self.already_present, "already on the list (left as they were)"),
             (self.repeated_in_file, "repeated in the file"),
