@@ -6,6 +6,7 @@ from flask import abort
 from flask_login import current_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from blog.addresses import AddressError, normalise_address
 from blog.extensions import db, login_manager
 from blog.models import ROLES, User
 from blog.slugs import unique_slug
@@ -18,14 +19,11 @@ class AccountError(ValueError):
 
 
 def normalise_email(address: str) -> str:
-    """Return the address trimmed, checked and with its domain lower-cased; raise AccountError."""
-    from email_validator import EmailNotValidError, validate_email  # loaded on first use
-
+    """Return the address in its stored form (blog.addresses' one rule); raise AccountError."""
     try:
-        result = validate_email(address.strip(), check_deliverability=False)
-    except EmailNotValidError as error:
+        return normalise_address(address)
+    except AddressError as error:
         raise AccountError(str(error)) from None
-    return f"{result.local_part}@{result.domain.lower()}"
 
 
 def check_password_rules(password: str) -> None:
@@ -45,7 +43,7 @@ def create_user(email: str, name: str, role: str, password: str, **profile) -> U
     if role not in ROLES:
         raise AccountError(f"Role must be one of: {', '.join(ROLES)}.")
     check_password_rules(password)
-    if db.session.scalar(db.select(User.id).where(User.email == email)):
+    if db.session.scalar(db.select(User.id).where(db.func.lower(User.email) == email)):
         raise AccountError(f"There is already an account for {email}.")
     user = User(
         email=email,

@@ -24,6 +24,9 @@ class Defaults:
     # and domains whose addresses may not subscribe.
     NEWSLETTER_SENDER_NAME = None
     NEWSLETTER_SENDER_EMAIL = None
+    # Where replies to newsletters and confirmation mails go (Reply-To); None: the sender
+    # address when one is set, else no Reply-To. The settings screen can override it.
+    NEWSLETTER_REPLY_TO = None
     NEWSLETTER_BLOCKED_DOMAINS: list[str] = []
     # Subscribe limits (Flask-Limiter strings) per client IP and per address; how many
     # confirmation mails one address may get in 24 hours; how long a confirmation link lives.

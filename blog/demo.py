@@ -11,6 +11,8 @@ from blog.extensions import db
 from blog.models import Post, PostAuthor, PostTag, Tag, User, utcnow
 from blog.slugs import slugify
 
+# The demo's contact address: the About page gives it, and newsletter replies go to it.
+CONTACT = "hello@example.com"
 AUTHORS = [
     (
         "Ada Okafor",
@@ -141,7 +143,7 @@ def _body(rnd: random.Random) -> str:
         parts.insert(3, f"> {rnd.choice(SENTENCES)}")
     if rnd.random() < 0.2:
         parts.append("```python\nsteps = ['plan', 'try', 'note', 'repeat']\nprint(steps[-1])\n```")
-    parts.append("*Thanks for reading. Replies to the newsletter reach the author directly.*")
+    parts.append(f"*Thanks for reading. Reply to the newsletter to write to us at {CONTACT}.*")
     return "\n\n".join(parts)
 
 
@@ -178,16 +180,26 @@ def _add_people_and_tags() -> tuple[list[int], list[int]]:
     return [u.id for u in users], [t.id for t in tags]
 
 
+def _promise_replies() -> None:
+    """Send newsletter replies to CONTACT, as the demo posts say, unless one is set already."""
+    from blog.admin import store
+    from blog.site import settings
+
+    if not settings().get("newsletter_reply_to"):
+        store.save_settings({"newsletter_reply_to": CONTACT})
+
+
 def fill(count: int, progress: Callable[[int], None] = lambda n: None, seed: int = 1) -> None:
     """Add demo authors, tags, an About page and count posts, committing in batches."""
     rnd = random.Random(seed)
+    _promise_replies()
     user_ids, tag_ids = _add_people_and_tags()
     now = utcnow()
     about = _rendered(
         "We are a small team writing about the things we love. "
         "This blog is a demo of a self-hosted platform: fast pages, a newsletter "
         "and nothing you do not need.\n\n## Get in touch\n\nWrite to "
-        "<hello@example.com> or subscribe below."
+        f"<{CONTACT}> or subscribe below."
     )
     page = Post(
         title="About us",

@@ -16,6 +16,7 @@ SETTING_KEYS = {
     "logo": "SITE_LOGO",
     "newsletter_sender_name": "NEWSLETTER_SENDER_NAME",
     "newsletter_sender_email": "NEWSLETTER_SENDER_EMAIL",
+    "newsletter_reply_to": "NEWSLETTER_REPLY_TO",
     "blocked_domains": "NEWSLETTER_BLOCKED_DOMAINS",
 }
 

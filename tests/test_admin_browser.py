@@ -88,7 +88,7 @@ def test_an_owner_writes_previews_illustrates_and_publishes(
     card = page.locator(".card", has_text="Morning light")
     expect(card).to_have_count(1)
     image = card.locator("img.card__image")
-    expect(image).to_have_attribute("src", re.compile(r"^/uploads/[0-9a-f]{32}-1200\.png$"))
+    expect(image).to_have_attribute("src", re.compile(r"^/uploads/[0-9a-f]{32}-1200x800\.png$"))
     assert page.evaluate("(img) => img.naturalWidth", image.element_handle()) > 0
     card.get_by_role("link", name="Morning light").click()
     expect(page.locator("h1.article__title")).to_have_text("Morning light")

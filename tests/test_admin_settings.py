@@ -157,7 +157,7 @@ def test_the_profile_is_saved_and_shown_on_the_author_page(admin, app):
     assert page.status_code == 200
     assert "Ada Lovelace" in page.text and "Counts things." in page.text and "London" in page.text
     assert 'href="https://ada.example"' in page.text
-    assert re.search(r'src="/uploads/[0-9a-f]{32}-300\.png"', page.text)
+    assert re.search(r'src="/uploads/[0-9a-f]{32}-300x300\.png"', page.text)
     assert "Edit your profile" not in page.text  # readers get no edit link...
     assert 'href="/admin/profile/">Edit your profile' in admin.get("/author/ada-l/").text
 

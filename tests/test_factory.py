@@ -138,7 +138,7 @@ def test_create_user_makes_a_staff_account(instance):
     assert result.exit_code == 0, result.output
     with app.app_context():
         user = db.session.scalar(select(User))
-        assert (user.email, user.role, user.slug) == ("Owner@example.com", "owner", "olive-owner")
+        assert (user.email, user.role, user.slug) == ("owner@example.com", "owner", "olive-owner")
         assert user.password_hash and "a long enough" not in user.password_hash
 
 

@@ -175,14 +175,14 @@ def test_import_ghost_members_as_confirmed_without_mailing(runner, tmp_path, smt
     assert "Imported 2 subscribers" in result.output
     assert "Skipped 1 repeated in the file" in result.output
     assert "Skipped 1 not subscribed" in result.output
-    assert "Skipped 1 invalid addresses (lines 5)" in result.output
+    assert "Skipped 1 invalid address (line 5)" in result.output
     stored = {
         row.email: (row.status, row.name, row.source)
         for row in db.session.scalars(select(Subscriber))
     }
     assert stored == {
         "ghost.one@example.com": ("confirmed", "Ghost One", "import"),
-        "Ghost.Two@example.com": ("confirmed", "Ghost Two", "import"),
+        "ghost.two@example.com": ("confirmed", "Ghost Two", "import"),
     }
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
     assert smtp_sink.messages == []
@@ -193,7 +193,7 @@ def test_import_mailchimp_and_substack_lists_and_keep_existing_states(
 ):
     result = import_csv(runner, tmp_path, MAILCHIMP)
     assert (
-        "Imported 1 subscribers" in result.output
+        "Imported 1 subscriber as confirmed" in result.output
         and "Skipped 1 already on the list" in result.output
     )
     chimp = db.session.scalar(select(Subscriber).where(Subscriber.email == "chimp@example.com"))

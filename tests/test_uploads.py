@@ -76,7 +76,7 @@ def stored_url(response) -> str:
     assert response.status_code == 201, response.text[:500]
     import re
 
-    return re.search(r'<img src="(/uploads/[0-9a-f]{32}-\d+\.\w+)"', response.text)[1]
+    return re.search(r'<img src="(/uploads/[0-9a-f]{32}-\d+x\d+\.\w+)"', response.text)[1]
 
 
 @pytest.mark.parametrize(
@@ -86,7 +86,8 @@ def stored_url(response) -> str:
 )  # fmt: skip
 def test_images_are_stored_in_several_widths_and_served_as_images(app, staff, fmt, ext, mimetype):
     url = stored_url(upload(staff, image_bytes(fmt, size=(2000, 1000)), f"x.{fmt.lower()}"))
-    assert url.endswith(f"-2000.{ext}")  # full size (under the 2400 cap), plus smaller widths
+    # Full size (under the 2400 cap) with its height in the name, plus smaller widths.
+    assert url.endswith(f"-2000x1000.{ext}")
     names = uploads(app)
     assert len(names) == 4 and all(n.endswith(f".{ext}") for n in names)  # 480, 960, 1600
     for name in names:
@@ -94,7 +95,7 @@ def test_images_are_stored_in_several_widths_and_served_as_images(app, staff, fm
         assert served.status_code == 200 and served.mimetype == mimetype
         assert served.headers["X-Content-Type-Options"] == "nosniff"
         assert "sandbox" in served.headers["Content-Security-Policy"]
-        width = int(name.split("-")[1].split(".")[0])
+        width = int(name.split("-")[1].split(".")[0].split("x")[0])
         assert Image.open(io.BytesIO(served.data)).width == width
     assert "srcset=" in staff.post("/admin/uploads", data={"csrf_token": staff.token,
         "image": (io.BytesIO(image_bytes(fmt)), "y.png")}).text  # fmt: skip
@@ -263,11 +264,13 @@ def test_a_feature_image_is_stored_and_offered_in_several_widths(app, staff):
     )  # fmt: skip
     assert response.status_code == 303
     post = db.session.scalar(select(Post))
-    assert post.feature_image.endswith("-1200.png") and post.feature_image_alt == "A teal rectangle"
+    assert post.feature_image.endswith("-1200x600.png")
+    assert post.feature_image_alt == "A teal rectangle"
     editor = staff.get(response.headers["Location"])
     token = post.feature_image.split("/")[-1].split("-")[0]
     assert f"/uploads/{token}-480.png 480w, /uploads/{token}-960.png 960w" in editor.text
-    assert all(staff.get(f"/uploads/{token}-{w}.png").status_code == 200 for w in (480, 960, 1200))
+    urls = [f"/uploads/{token}-{w}.png" for w in (480, 960)] + [post.feature_image]
+    assert all(staff.get(url).status_code == 200 for url in urls)
 
 
 def test_an_animated_gif_keeps_its_frames(app, staff):

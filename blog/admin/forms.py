@@ -125,6 +125,10 @@ def parse_settings(data: MultiDict) -> Form:
         parse_email(form, "newsletter_sender_email", "Sender address")
     else:
         form.values["newsletter_sender_email"] = None
+    if data.get("newsletter_reply_to", "").strip():
+        parse_email(form, "newsletter_reply_to", "Reply-to address")
+    else:
+        form.values["newsletter_reply_to"] = None
     _blocked_domains(form)
     return form
 

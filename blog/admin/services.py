@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import and_, delete, func, select
 
+from blog import images
 from blog.authors.permissions import can
 from blog.content import make_excerpt, plain_text, reading_time, render_markdown
 from blog.extensions import db
@@ -117,7 +118,7 @@ def save_post(post: Post, values: dict, user: User) -> None:
     old_slug = post.slug
     post.title, post.slug = title, slug
     post.markdown = values["markdown"]
-    post.html = render_markdown(post.markdown)
+    post.html = images.declare_sizes(render_markdown(post.markdown))
     post.plaintext = plain_text(post.html)
     post.excerpt = make_excerpt(post.plaintext)
     post.reading_time = reading_time(post.plaintext)

@@ -26,6 +26,7 @@ EDITABLE = (
     "logo",
     "newsletter_sender_name",
     "newsletter_sender_email",
+    "newsletter_reply_to",
     "blocked_domains",
 )
 COLOR = re.compile(r"#[0-9a-f]{6}")

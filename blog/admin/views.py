@@ -79,7 +79,7 @@ def theme_css_url() -> str:
 
 @bp.app_context_processor
 def _helpers() -> dict:
-    return {"can": can, "srcset": images.srcset}
+    return {"can": can, "srcset": images.srcset, "image_size": images.image_size}
 
 
 def needs_setup() -> bool:

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from werkzeug.datastructures import MultiDict
 
+from blog import addresses
 from blog.accounts import AccountError, check_password_rules, normalise_email
 from blog.models import ROLES
 from blog.slugs import RESERVED, SlugError, clean_slug, slugify
@@ -84,8 +85,9 @@ def parse_email(form: Form, name: str = "email", label: str = "Email address") -
         return None
     try:
         value = normalise_email(raw)
-    except AccountError:
-        form.errors[name] = f"Enter a valid {label.lower()}."
+    except AccountError as error:
+        specific = str(error) not in (addresses.INVALID, addresses.ENTER_ONE)
+        form.errors[name] = str(error) if specific else f"Enter a valid {label.lower()}."
         return None
     form.values[name] = value
     return value

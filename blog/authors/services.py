@@ -15,6 +15,7 @@ from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import delete, func, select
 
 from blog.accounts import AccountError, create_user, normalise_email
+from blog.addresses import address_key
 from blog.extensions import db
 from blog.mail import queue
 from blog.models import Invite, LoginAttempt, User, utcnow
@@ -63,7 +64,7 @@ def clear_attempts(scope: str, key: str) -> None:
 
 def account_key(email: str) -> str:
     """Return the key failed sign-ins for an address count against, known or not."""
-    return email.strip().lower()[:254]
+    return address_key(email)
 
 
 def find_staff(email: str) -> User | None:
@@ -72,7 +73,7 @@ def find_staff(email: str) -> User | None:
         address = normalise_email(email)
     except AccountError:
         return None
-    return db.session.scalar(select(User).where(func.lower(User.email) == address.lower()))
+    return db.session.scalar(select(User).where(func.lower(User.email) == address))
 
 
 # --- Where to go after signing in -----------------------------------------------------------

@@ -12,11 +12,11 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from blog.content import absolute_urls
+from blog.content import absolute_urls, plain_text
 from blog.extensions import db
 from blog.mail import Builder, Job, compose, default_sender, queue, register_renderer, site_host
 from blog.models import Post, PostAuthor, Subscriber
-from blog.newsletter import tokens
+from blog.newsletter import mail_body, tokens
 from blog.site import settings
 
 
@@ -35,11 +35,19 @@ def link(endpoint: str, **values) -> str:
 
 
 def identity() -> tuple[str, str | None]:
-    """Return the From header and the Reply-To address (if any) from the site's settings."""
+    """Return the From header and the Reply-To address (if any) from the site's settings.
+
+    Reply-To is the newsletter_reply_to setting (NEWSLETTER_REPLY_TO), else the sender
+    address when one is set; with neither, replies would go to the default noreply@ sender,
+    so no Reply-To is sent. Ghost offers the same choice (a newsletter's "Reply-to" address).
+    """
     values = settings()
     address = one_line(values.get("newsletter_sender_email")) or default_sender()
     name = one_line(values.get("newsletter_sender_name")) or one_line(values["title"])
-    return formataddr((name, address)), one_line(values.get("newsletter_sender_email")) or None
+    reply_to = one_line(values.get("newsletter_reply_to")) or one_line(
+        values.get("newsletter_sender_email")
+    )
+    return formataddr((name, address)), reply_to or None
 
 
 def _render(template: str, **context) -> str:
@@ -87,6 +95,8 @@ class PostMail:
         base = current_app.config["SITE_URL"].rstrip("/")
         # Stored HTML links site paths ("/uploads/..."); a mail needs absolute addresses.
         html = absolute_urls(post.html, link("posts.post", slug=post.slug))
+        text = plain_text(html, links=True)  # paragraphs, list items and link URLs
+        html = mail_body.fit(html)  # 600 px at most, narrower on a phone
         image = post.feature_image or ""
         return cls(
             id=post.id,
@@ -95,7 +105,7 @@ class PostMail:
             title=post.title,
             url=link("posts.post", slug=post.slug),
             html=html,
-            text=post.plaintext,
+            text=text,
             excerpt=post.custom_excerpt or "",
             authors=", ".join(author.name for author in post.authors),
             feature_image=base + image if image.startswith("/") else image,

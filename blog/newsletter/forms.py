@@ -5,7 +5,9 @@ from dataclasses import dataclass, field
 from flask import current_app
 from werkzeug.datastructures import MultiDict
 
-MAX_EMAIL = 254
+from blog import addresses
+
+MAX_EMAIL = addresses.MAX_ADDRESS
 MAX_NAME = 191
 # Named like a field a bot fills in; people never see it (site.css moves it off-screen).
 HONEYPOT = "comment"
@@ -26,29 +28,13 @@ def printable(text: str) -> str:
 
 
 def normalise_address(raw: str) -> str:
-    """Return the address trimmed, validated and with its domain lower-cased (ASCII only).
+    """Return the address in its stored form (blog.addresses' one rule); raise AddressError.
 
-    Raises ValueError with a message for the reader. The SMTP side needs no SMTPUTF8, so
-    internationalised domains are kept in their ASCII (punycode) form.
+    Looks the domain up in DNS when NEWSLETTER_CHECK_DELIVERABILITY is on.
     """
-    address = raw.strip()
-    if not address:
-        raise ValueError("Enter your email address.")
-    if any(ch in address for ch in "\r\n\x00"):
-        raise ValueError("Enter a single email address on one line.")
-    if len(address) > MAX_EMAIL:
-        raise ValueError(f"That address is too long (at most {MAX_EMAIL} characters).")
-    from email_validator import EmailNotValidError, validate_email  # loaded on first use
-
-    try:
-        result = validate_email(
-            address,
-            check_deliverability=current_app.config["NEWSLETTER_CHECK_DELIVERABILITY"],
-            allow_smtputf8=False,
-        )
-    except EmailNotValidError:
-        raise ValueError("Enter a valid email address, like name@example.com.") from None
-    return f"{result.local_part}@{result.ascii_domain.lower()}"
+    return addresses.normalise_address(
+        raw, check_deliverability=current_app.config["NEWSLETTER_CHECK_DELIVERABILITY"]
+    )
 
 
 def parse_subscribe(data: MultiDict) -> SubscribeForm:

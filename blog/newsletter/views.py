@@ -15,6 +15,7 @@ from flask import (
 )
 from flask_limiter import RateLimitExceeded
 
+from blog.addresses import address_key
 from blog.extensions import csrf, db, limiter
 from blog.htmx import is_htmx, render
 from blog.newsletter import forms, services, tokens
@@ -51,7 +52,7 @@ def box(form_id: str | None) -> dict:
 
 def _address_key() -> str:
     """Rate-limit key for the address being subscribed (hashed: no addresses in the store)."""
-    address = request.form.get("email", "").strip().lower()
+    address = address_key(request.form.get("email", ""))
     return "newsletter-address:" + hashlib.sha256(address.encode()).hexdigest()[:32]
 
 

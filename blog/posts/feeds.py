@@ -98,7 +98,7 @@ def sitemap():
     ).all()
     tags = db.session.scalars(select(Tag.slug).order_by(Tag.id)).all()
     authors = db.session.scalars(
-        select(User.slug).where(User.is_active.is_(True)).order_by(User.id)
+        select(User.slug).where(services.public_author()).order_by(User.id)
     ).all()
     body = render_template("posts/sitemap.xml", posts=posts, tags=tags, authors=authors)
     return body, 200, {"Content-Type": "application/xml; charset=utf-8"}

@@ -274,9 +274,25 @@ def read_more(post: Card, limit: int = 3) -> list[Card]:
     return _records(_READ_MORE, {"now": utcnow(), "post_id": post.id, "limit": limit})
 
 
+def public_author():
+    """The condition for a staff user whose author page (and feed) readers may see.
+
+    Active staff, and deactivated staff who still have a visible post: their posts link to
+    the page, and deactivation locks the admin only (as Ghost keeps a suspended user's
+    author page while their posts are up).
+    """
+    has_visible_post = (
+        select(PostAuthor.post_id)
+        .join(Post, Post.id == PostAuthor.post_id)
+        .where(PostAuthor.author_id == User.id, visible())
+        .exists()
+    )
+    return or_(User.is_active.is_(True), has_visible_post)
+
+
 def get_author(slug: str) -> User | None:
-    """Return the active staff user with this slug."""
-    return db.session.scalar(select(User).where(User.slug == slug, User.is_active.is_(True)))
+    """Return the staff user with this slug if their author page is public (public_author)."""
+    return db.session.scalar(select(User).where(User.slug == slug, public_author()))
 
 
 def get_tag(slug: str) -> Tag | None:
