@@ -190,7 +190,7 @@ def test_two_servers_share_posts_cache_limits_images_and_the_newsletter(
         files={"image": ("photo.png", picture.getvalue(), "image/png")},
     )
     assert uploaded.status_code == 201, uploaded.text[:500]
-    image_url = re.search(r'<img src="(/uploads/[0-9a-f]{32}-\d+\.\w+)"', uploaded.text)[1]
+    image_url = re.search(r'<img src="(/uploads/[0-9a-f]{32}-\d+(?:x\d+)?\.\w+)"', uploaded.text)[1]
     there = requests.get(f"{two}{image_url}")
     assert there.status_code == 200 and there.headers["Content-Type"] == "image/png"
     assert there.content == requests.get(f"{one}{image_url}").content

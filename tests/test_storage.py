@@ -40,7 +40,7 @@ def upload(client) -> str:
         data={"csrf_token": client.token, "image": (io.BytesIO(png()), "a.png", "image/png")},
     )
     assert response.status_code == 201, response.text[:500]
-    return re.search(r'<img src="(/uploads/[0-9a-f]{32}-\d+\.\w+)"', response.text)[1]
+    return re.search(r'<img src="(/uploads/[0-9a-f]{32}-\d+(?:x\d+)?\.\w+)"', response.text)[1]
 
 
 def test_uploads_go_to_the_bucket_and_are_served_by_every_server(
