@@ -1,6 +1,12 @@
-"""Response headers every page carries: CSP, nosniff, framing."""
+"""Response headers every page carries (CSP, nosniff, framing, HSTS), and the request checks
+every URL passes first: no control characters in a path, no NUL in a query, no redirect off
+the site."""
 
-from flask import Flask, Response
+import re
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, abort, current_app, request
+from werkzeug.exceptions import NotFound
 
 CSP = "; ".join(
     [
@@ -16,6 +22,11 @@ CSP = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
+# A year, as the HSTS preload list asks (RFC 6797 section 6.1.1; hstspreload.org).
+HSTS = "max-age=31536000"
+# C0 controls, DEL and C1 controls: never part of a page's address. Browsers drop TAB/CR/LF
+# from a Location, so "/\t/evil.example" would leave the site (WHATWG URL, "remove tab or newline").
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def _secure_headers(response: Response) -> Response:
@@ -24,9 +35,58 @@ def _secure_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    if current_app.config["SITE_URL"].lower().startswith("https://"):
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
+    return response
+
+
+def refuse_bad_addresses() -> None:
+    """Answer 404 to a path with a control character and 400 to a query with NUL in it.
+
+    Runs before any other request hook, so no redirect is ever built from such a path, and
+    no query reaches the database (PostgreSQL cannot take NUL in text).
+    """
+    if CONTROL.search(request.path):
+        abort(404)
+    if "\x00" in request.query_string.decode("latin-1") or any(
+        "\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)
+    ):
+        abort(400, "The address holds a character that is not allowed.")
+
+
+def on_site(location: str) -> bool:
+    """Tell whether a redirect's Location stays on this site.
+
+    On-site: a path ("/x", never "//x" or "/\\x", which browsers read as another host), or an
+    absolute URL on SITE_URL's or this request's origin; no control characters or spaces.
+    """
+    if CONTROL.search(location) or " " in location:
+        return False
+    if location.startswith("/"):
+        return not location.startswith(("//", "/\\"))
+    parts = urlsplit(location)
+    if parts.scheme not in ("http", "https") or "\\" in location:
+        return False
+    origin = f"{parts.scheme}://{parts.netloc}".lower()
+    own = {request.host_url.rstrip("/").lower()}
+    site = urlsplit(current_app.config["SITE_URL"])
+    own.add(f"{site.scheme}://{site.netloc}".lower())
+    return origin in own
+
+
+def _keep_redirects_on_site(response: Response) -> Response:
+    """Turn any redirect that would leave the site into a 404 (the last line of defence)."""
+    location = response.headers.get("Location")
+    if location is not None and 300 <= response.status_code < 400 and not on_site(location):
+        current_app.logger.warning("Refused a redirect off the site to %r", location[:200])
+        from blog.errors import page_for
+
+        return page_for(NotFound())
     return response
 
 
 def init_app(app: Flask) -> None:
-    """Add the security headers to every response."""
+    """Check addresses before every other hook; add the security headers to every response."""
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_bad_addresses)
     app.after_request(_secure_headers)
+    app.after_request(_keep_redirects_on_site)  # registered last: runs first
