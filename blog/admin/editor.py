@@ -11,9 +11,10 @@ from blog.admin.forms import Form, parse_post
 from blog.admin.views import bp
 from blog.authors.permissions import can
 from blog.content import render_markdown
-from blog.extensions import db
+from blog.extensions import db, expect_writes
 from blog.htmx import is_htmx, render
 from blog.models import Post, utcnow
+from blog.transactions import release_write_lock
 
 # What each button needs beyond editing the post.
 ACTION_PERMISSIONS = {
@@ -105,6 +106,8 @@ def save(post_id: int | None = None):
         abort(403)
     if not form.ok:
         return _editor(post if post.id else None, form, 422)
+    release_write_lock()  # render and re-encode with no lock held; the write takes milliseconds
+    body = services.render_body(form.values["markdown"])
     upload = request.files.get("feature_image_file")
     if upload is not None and upload.filename:
         try:
@@ -114,7 +117,7 @@ def save(post_id: int | None = None):
             form.errors["feature_image_file"] = error.message
             return _editor(post if post.id else None, form, error.status)
     try:
-        services.save_post(post, form.values, current_user)
+        services.save_post(post, form.values, current_user, body)
         _apply_action(post, action, form.values["published_at"])
         db.session.commit()
     except services.PostError as error:
@@ -126,6 +129,8 @@ def save(post_id: int | None = None):
         db.session.rollback()
         _forget_upload(form, upload)
         raise
+    if action == "email":
+        expect_writes()  # the newsletter is queued in a second transaction
     _after_save(post, action)
     return redirect(url_for("admin.edit_post", post_id=post.id), 303)
 
@@ -198,8 +203,10 @@ def autosave():
     form = parse_post(request.form)
     if not form.ok:
         return _saved(post, 422, "Not saved: " + next(iter(form.errors.values())))
+    release_write_lock()
+    body = services.render_body(form.values["markdown"])
     try:
-        services.save_post(post, form.values, current_user)
+        services.save_post(post, form.values, current_user, body)
     except services.PostError as error:
         db.session.rollback()
         return _saved(post if post.id else None, 422, "Not saved: " + error.message)

@@ -18,7 +18,7 @@ from werkzeug.security import generate_password_hash
 from blog.accounts import AccountError, password_matches
 from blog.authors import services
 from blog.authors.forms import Form, check_new_password, parse_account, parse_login
-from blog.extensions import db, login_manager
+from blog.extensions import db, expect_writes, login_manager
 from blog.htmx import is_htmx
 from blog.posts import services as posts
 from blog.posts.views import listing
@@ -164,6 +164,7 @@ def forgot():
     services.record_attempt("reset-ip", ip)
     services.record_attempt("reset-account", account)
     db.session.commit()
+    expect_writes()  # the reset mail is queued in a second transaction
     user = services.find_staff(email)
     if user is not None and user.is_active:
         try:
