@@ -34,6 +34,9 @@ class Defaults:
     NEWSLETTER_CHECK_DELIVERABILITY = False  # True: look up the domain's MX record (DNS)
     # Host names a request may carry; None derives them from SITE_URL plus localhost.
     TRUSTED_HOSTS = None
+    # How many reverse proxies in front of the app to believe about the client's address and
+    # scheme (X-Forwarded-For/-Proto, via Werkzeug's ProxyFix). 0: the headers are ignored.
+    TRUSTED_PROXIES = 0
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -67,7 +70,8 @@ class Defaults:
     MAIL_RETRY_MAX_SECONDS = 3600
     MAIL_GIVE_UP_HOURS = 72
 
-    # Staff sign-in: failed attempts allowed per account and per IP within the window (seconds),
+    # Staff sign-in: failed attempts allowed per account from one client address, and per
+    # client address, within the window (seconds),
     # password reset links' lifetime and request limits (per hour), invites' lifetime (days).
     LOGIN_FAILURE_WINDOW = 15 * 60
     LOGIN_MAX_FAILURES_PER_ACCOUNT = 5

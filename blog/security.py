@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, current_app, request
 from werkzeug.exceptions import NotFound
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 CSP = "; ".join(
     [
@@ -86,7 +87,13 @@ def _keep_redirects_on_site(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    """Check addresses before every other hook; add the security headers to every response."""
+    """Trust TRUSTED_PROXIES proxies; check addresses before every other hook; add the
+    security headers to every response."""
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies > 0:
+        # The client address and scheme come from the last `proxies` X-Forwarded-* entries;
+        # anything a client adds in front of them is ignored.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     app.before_request_funcs.setdefault(None, []).insert(0, refuse_bad_addresses)
     app.after_request(_secure_headers)
     app.after_request(_keep_redirects_on_site)  # registered last: runs first
