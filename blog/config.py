@@ -47,7 +47,10 @@ class Defaults:
     PERMANENT_SESSION_LIFETIME = 60 * 60 * 24 * 14
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     MAX_FORM_MEMORY_SIZE = 2 * 1024 * 1024
-    MAX_FORM_PARTS = 1000
+    MAX_FORM_PARTS = 1000  # fields in one form, multipart or url-encoded (blog.security)
+    # A url-encoded form's whole body: a 500,000-character post in a non-Latin script,
+    # percent-encoded, takes up to 4.5 MB.
+    MAX_URLENCODED_FORM_SIZE = 5 * 1024 * 1024
 
     # Mail: with no MAIL_SERVER, messages are written to instance/mail/ as .eml files.
     MAIL_SERVER = None

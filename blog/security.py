@@ -41,11 +41,13 @@ def _secure_headers(response: Response) -> Response:
     return response
 
 
-def refuse_bad_addresses() -> None:
-    """Answer 404 to a path with a control character and 400 to a query with NUL in it.
+def refuse_bad_requests() -> None:
+    """Refuse what no page can take, before any other request hook does any work.
 
-    Runs before any other request hook, so no redirect is ever built from such a path, and
-    no query reaches the database (PostgreSQL cannot take NUL in text).
+    404 for a path with a control character (so no redirect is ever built from one); 400 for
+    NUL in the query (PostgreSQL cannot store it; SQLite would); 413 for a body over
+    MAX_CONTENT_LENGTH, a url-encoded form over MAX_URLENCODED_FORM_SIZE bytes or with more
+    than MAX_FORM_PARTS fields (Werkzeug limits only multipart forms that way).
     """
     if CONTROL.search(request.path):
         abort(404)
@@ -53,6 +55,16 @@ def refuse_bad_addresses() -> None:
         "\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)
     ):
         abort(400, "The address holds a character that is not allowed.")
+    length = request.content_length or 0
+    config = current_app.config
+    if config.get("MAX_CONTENT_LENGTH") and length > config["MAX_CONTENT_LENGTH"]:
+        abort(413, "That is more than this site accepts in one request.")
+    if request.mimetype == "application/x-www-form-urlencoded" and length:
+        if length > config["MAX_URLENCODED_FORM_SIZE"]:
+            abort(413, "That form holds more text than this site accepts.")
+        body = request.get_data(cache=True)  # bounded by the length just checked; parsed later
+        if body.count(b"&") + 1 > config["MAX_FORM_PARTS"]:
+            abort(413, "That form has more fields than this site accepts.")
 
 
 def on_site(location: str) -> bool:
@@ -94,6 +106,6 @@ def init_app(app: Flask) -> None:
         # The client address and scheme come from the last `proxies` X-Forwarded-* entries;
         # anything a client adds in front of them is ignored.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
-    app.before_request_funcs.setdefault(None, []).insert(0, refuse_bad_addresses)
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_bad_requests)
     app.after_request(_secure_headers)
     app.after_request(_keep_redirects_on_site)  # registered last: runs first

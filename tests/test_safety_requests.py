@@ -176,3 +176,68 @@ def test_https_sites_send_hsts(app, client):
     response = client.get("/")
     assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
     assert client.get("/no-such-page/").headers["Strict-Transport-Security"]
+
+
+# --- Size limits (item 12) ------------------------------------------------------------------
+
+
+@pytest.fixture
+def author(client, login, make_user):
+    user = make_user(role="contributor")  # any role can send it
+    login(client, user)
+    return user
+
+
+def test_an_oversized_url_encoded_post_is_refused_before_any_work(app, client, author, monkeypatch):
+    from blog.admin import services
+    from blog.models import Post
+
+    rendered = []
+    monkeypatch.setattr(services, "render_body", lambda md: rendered.append(md))
+    token = form_token(client, "/admin/posts/new")
+    body = "x" * (10 * 1024 * 1024)
+    response = client.post(
+        "/admin/posts/new", data={"csrf_token": token, "title": "Big", "markdown": body}
+    )
+    assert response.status_code == 413
+    assert len(response.get_data()) < 100_000  # the refusal does not echo the text
+    assert "more text than this site accepts" in response.get_data(as_text=True)
+    assert rendered == []
+    db.session.rollback()
+    assert db.session.scalar(select(Post.id)) is None
+
+
+def test_markdown_over_the_limit_gets_413_without_a_preview(client, author, monkeypatch):
+    from blog.admin import editor
+
+    previews = []
+    monkeypatch.setattr(editor, "render_markdown", lambda md: previews.append(md) or "")
+    token = form_token(client, "/admin/posts/new")
+    body = "# Big\n\n" + "word " * (2 * 1024 * 1024 // 5)
+    response = client.post(
+        "/admin/posts/new", data={"csrf_token": token, "title": "Big", "markdown": body}
+    )
+    assert response.status_code == 413
+    assert "at most 500,000 characters" in response.get_data(as_text=True)
+    assert previews == []  # nothing rendered for a text that cannot be saved
+
+
+@pytest.mark.parametrize("multipart", [False, True])
+def test_five_thousand_form_fields_are_refused(client, multipart):
+    data = {f"f{n}": "1" for n in range(5000)}
+    data["email"] = "reader@example.com"
+    if multipart:
+        import io
+
+        data["file"] = (io.BytesIO(b"x"), "x.txt")
+    response = client.post("/newsletter/", data=data)
+    assert response.status_code == 413
+    db.session.rollback()
+    assert db.session.scalar(select(Subscriber.id)) is None
+
+
+def test_a_body_over_max_content_length_is_refused(app, client):
+    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
+    response = client.post("/newsletter/", data={"email": "a@example.com", "x": "y" * 100_000})
+    assert response.status_code == 413
+    assert client.post("/newsletter/", data={"email": "a@example.com"}).status_code in (200, 303)

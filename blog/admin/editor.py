@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from blog import images
 from blog.admin import services
-from blog.admin.forms import Form, parse_post
+from blog.admin.forms import MAX_MARKDOWN, Form, parse_post
 from blog.admin.views import bp
 from blog.authors.permissions import can
 from blog.content import render_markdown
@@ -69,9 +69,9 @@ def _editor(post: Post | None, form: Form | None = None, status: int = 200, **ex
         "form": form,
         "fields": fields,
         "errors": form.errors if form is not None else {},
-        "preview": render_markdown(fields["markdown"])
-        if form is not None
-        else (post.html if post else ""),
+        "preview": (post.html if post else "")
+        if form is None
+        else ("" if "markdown" in form.errors else render_markdown(fields["markdown"])),
         "tags": services.all_tags(),
         "staff": services.staff_members() if can(current_user, "post.set_authors") else [],
         "status": services.display_status(post) if post and post.id else "draft",
@@ -105,7 +105,8 @@ def save(post_id: int | None = None):
     if permission and not can(current_user, permission, post if post.id else None):
         abort(403)
     if not form.ok:
-        return _editor(post if post.id else None, form, 422)
+        too_long = len(request.form.get("markdown", "")) > MAX_MARKDOWN
+        return _editor(post if post.id else None, form, 413 if too_long else 422)
     release_write_lock()  # render and re-encode with no lock held; the write takes milliseconds
     body = services.render_body(form.values["markdown"])
     upload = request.files.get("feature_image_file")
