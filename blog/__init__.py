@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from blog import config, errors, htmx, security, site
+from blog import bidi, config, errors, htmx, security, site
 from blog.extensions import csrf, db, limiter, login_manager
 from blog.extensions import mail as flask_mail  # blog.mail is the outbox module
 
@@ -49,6 +49,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     htmx.init_app(app)
     site.init_app(app)
     security.init_app(app)
+    bidi.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     return app
