@@ -150,3 +150,31 @@ def test_concurrent_saves_of_one_title_each_get_their_own_slug(app, login, make_
     slugs = db.session.scalars(select(Post.slug).where(Post.title == "Same title")).all()
     assert len(slugs) == 20 and len(set(slugs)) == 20
     assert "same-title" in slugs and "same-title-2" in slugs
+
+
+def test_an_upload_is_re_encoded_while_nobody_holds_the_write_lock(
+    client, owner, sqlite_lock, monkeypatch
+):
+    import io
+
+    from PIL import Image
+
+    from blog import images
+
+    seen = []
+    real = images.save_image
+
+    def probing(file):
+        seen.append(sqlite_lock.is_free())
+        return real(file)
+
+    monkeypatch.setattr(images, "save_image", probing)
+    data = io.BytesIO()
+    Image.new("RGB", (600, 400), "teal").save(data, "PNG")
+    token = form_token(client, "/admin/")
+    response = client.post(
+        "/admin/uploads",
+        data={"csrf_token": token, "image": (io.BytesIO(data.getvalue()), "a.png", "image/png")},
+    )
+    assert response.status_code == 201
+    assert seen == [True]
