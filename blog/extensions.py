@@ -2,7 +2,7 @@
 
 import sqlite3
 
-from flask import g, has_request_context, request
+from flask import has_request_context, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -22,6 +22,7 @@ csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
 
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
+COMMITTED = "blog.committed"  # in the WSGI environ: this request has committed a change
 
 
 def _wants_write_lock() -> bool:
@@ -34,19 +35,19 @@ def _wants_write_lock() -> bool:
     """
     if not has_request_context():
         return True
-    return request.method not in READ_METHODS and not g.get("_committed", False)
+    return request.method not in READ_METHODS and not request.environ.get(COMMITTED, False)
 
 
 def expect_writes() -> None:
     """Let this request's next transaction write again (BEGIN IMMEDIATE) after a commit."""
-    g._committed = False
+    request.environ[COMMITTED] = False
 
 
 @event.listens_for(Session, "after_commit")
 def _note_commit(session) -> None:
     """Remember that this request stored its change (see _wants_write_lock)."""
     if has_request_context() and not session.in_nested_transaction():  # not a savepoint
-        g._committed = True
+        request.environ[COMMITTED] = True
 
 
 @event.listens_for(Engine, "connect")

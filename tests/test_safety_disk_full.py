@@ -36,6 +36,7 @@ def app_config(app_config, database, disk):
     if database == "sqlite":
         app_config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{disk / 'blog.sqlite'}"
     app_config["UPLOAD_FOLDER"] = str(disk / "uploads")  # absolute: used as it is
+    app_config["MAIL_BACKGROUND_SENDER"] = False  # no thread writing to the disk meanwhile
     return app_config
 
 
