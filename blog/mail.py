@@ -408,9 +408,16 @@ class _Batch:
         self.postgresql = db.session.get_bind().dialect.name == "postgresql"
         self.already_sent = sent_journal.sent_ids()
 
-    def finish(self, job: Job, status: str, error: str | None = None, **values) -> None:
+    def finish(
+        self, job: Job, status: str, error: str | None = None, sent_id: str = "", **values
+    ) -> None:
         """Record job's outcome, retrying while the database is locked or unreachable;
-        raise the last OperationalError once the lease has run out."""
+        raise the last OperationalError once the lease has run out.
+
+        sent_id: the Message-ID of a message the server accepted. If the first record fails
+        it goes into the sent journal at once, so that no later claim sends it again even if
+        this process dies while it retries.
+        """
         deadline = time.monotonic() + max(self.lease.total_seconds(), 1)
         pause = 0.05
         while True:
@@ -418,6 +425,9 @@ class _Batch:
                 return self._finish(job, status, error, **values)
             except OperationalError:
                 db.session.rollback()
+                if sent_id:
+                    sent_journal.record(sent_id)
+                    sent_id = ""
                 if time.monotonic() + pause > deadline:
                     log.error("Could not record that outbox message %s was %s", job.id, status)
                     raise
@@ -549,9 +559,7 @@ def _send_batch(token: str, jobs: list[Job], transport, report: Report, stop) ->
             else:
                 batch.retry(job, detail)
             continue
-        if message_id:
-            sent_journal.record(message_id)  # before the database: it may be locked
-        batch.finish(job, "sent", attempts=job.attempts + 1)
+        batch.finish(job, "sent", sent_id=message_id, attempts=job.attempts + 1)
     return True
 
 

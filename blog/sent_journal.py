@@ -1,11 +1,14 @@
-"""A record of what left: the Message-ID of every message the mail server accepted, appended
-to a file before the outbox row is marked sent.
+"""A record of what left: the Message-ID of each message the mail server accepted but the
+database could not be told about at once (SQLite locked, PostgreSQL unreachable).
 
 SMTP cannot be exactly-once: between the server's 250 and the "sent" mark in the database lies
-a window (SQLite locked, PostgreSQL unreachable, the process killed). The sender keeps retrying
-that mark, and any sender that later holds the same row (its lease ran out) finds the Message-ID
-here and marks the row sent instead of sending it again. Senders on one machine share the file
-(instance/mail/sent-journal); fcntl locks keep appends and pruning apart.
+a window. When that mark fails, the sender writes the Message-ID here (flushed to disk) before
+it retries the mark; any sender that later holds the same row (its lease ran out, or this
+process died) finds it here and marks the row sent instead of sending it again. Only failed
+marks are written, so the file stays small. Senders on one machine share it
+(instance/mail/sent-journal); fcntl locks keep appends and pruning apart. What stays open is
+the process dying between the 250 and its first mark (SECURITY.md: at most the message in
+flight), and, with several machines on one PostgreSQL, a claim from another machine.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from pathlib import Path
 from flask import current_app
 
 log = logging.getLogger(__name__)
-KEEP_SECONDS = 7 * 24 * 3600  # far longer than any lease: an unknown outcome is settled by then
+KEEP_SECONDS = 24 * 3600  # far longer than any lease: an unknown outcome is settled by then
 
 
 def path() -> Path:
