@@ -32,7 +32,7 @@ pytestmark = pytest.mark.slow
 SUBSCRIBES = 200
 WRITERS = 2
 POSTS_PER_WRITER = 2
-BODY = ("A paragraph of **Markdown** with a [link](https://example.com/) in it. " * 7 + "\n\n")
+BODY = "A paragraph of **Markdown** with a [link](https://example.com/) in it. " * 7 + "\n\n"
 BIG_MARKDOWN = BODY * (500_000 // len(BODY))  # about 500 KB
 
 
@@ -147,8 +147,11 @@ def test_subscribes_writers_and_readers_at_once_on_four_workers(site, smtp_sink)
     def write(w: int):
         browser = Browser(port)
         token = browser.token("/login")
-        status, _, _ = browser.request("POST", "/login", {
-            "csrf_token": token, "email": "writer@example.com", "password": PASSWORD})
+        status, _, _ = browser.request(
+            "POST",
+            "/login",
+            {"csrf_token": token, "email": "writer@example.com", "password": PASSWORD},
+        )
         assert status == 303
         token = browser.token("/admin/posts/new")
         for k in range(POSTS_PER_WRITER):
@@ -174,8 +177,10 @@ def test_subscribes_writers_and_readers_at_once_on_four_workers(site, smtp_sink)
     for thread in readers:
         thread.join(timeout=60)
 
-    print(f"readers: {dict(reader_statuses)}; subscribes: "
-          f"{dict(Counter(s for _, s in subscribed))}; saves: {saves}")  # shown with -s
+    print(
+        f"readers: {dict(reader_statuses)}; subscribes: "
+        f"{dict(Counter(s for _, s in subscribed))}; saves: {saves}"
+    )  # shown with -s
     # Readers: never a 5xx.
     assert sum(reader_statuses.values()) > 0
     assert {s for s in reader_statuses if s >= 500} == set(), reader_statuses
