@@ -82,6 +82,7 @@ def site(tmp_path, smtp_sink, monkeypatch):
         "BLOG_MAIL_SERVER": smtp_sink.host,
         "BLOG_MAIL_PORT": str(smtp_sink.port),
         "BLOG_MAIL_POLL_SECONDS": "1",
+        "BLOG_SQLITE_BUSY_TIMEOUT_MS": "300",  # short: some writes get 503, and must say so
         "BLOG_NEWSLETTER_SUBSCRIBE_LIMIT_PER_IP": "100000 per minute",
         "BLOG_NEWSLETTER_SUBSCRIBE_LIMIT_PER_ADDRESS": "100000 per minute",
     }
