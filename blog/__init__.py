@@ -6,7 +6,20 @@ from pathlib import Path
 
 from flask import Flask
 
-from blog import assets, backup, bounds, cache, config, errors, htmx, security, serving, site, xmlchars
+from blog import (
+    assets,
+    backup,
+    bidi,
+    bounds,
+    cache,
+    config,
+    errors,
+    htmx,
+    security,
+    serving,
+    site,
+    xmlchars,
+)
 from blog.extensions import csrf, db, limiter, login_manager
 from blog.extensions import mail as flask_mail  # blog.mail is the outbox module
 
@@ -54,6 +67,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     site.init_app(app)
     security.init_app(app)
     xmlchars.init_app(app)
+    bidi.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     backup.init_app(app)

@@ -4,6 +4,7 @@ from functools import wraps
 
 from flask import abort
 from flask_login import current_user
+from sqlalchemy import event, inspect
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from blog.addresses import AddressError, normalise_address
@@ -71,9 +72,39 @@ _DUMMY_HASH = generate_password_hash("not a real password")
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    """Return the signed-in staff user, or None once the account is gone or deactivated."""
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.is_active else None
+    """Return the signed-in staff user, or None once the account is gone or deactivated or
+    the session was revoked.
+
+    user_id is User.get_id(): "<id>-<session_version>" (a bare "<id>" from before sessions
+    were versioned counts as version 0). Every session and remember-me cookie carries it,
+    so raising the user's session_version (revoke_sessions) ends them all, server-side.
+    """
+    number, _, version = user_id.partition("-")
+    if not number.isdigit() or not (version or "0").isdigit():
+        return None
+    user = db.session.get(User, int(number))
+    if user is None or not user.is_active or user.session_version != int(version or "0"):
+        return None
+    return user
+
+
+def revoke_sessions(user: User) -> None:
+    """End every session and remember-me cookie of user (saved with the caller's commit)."""
+    user.session_version = (user.session_version or 0) + 1
+
+
+@event.listens_for(User.password_hash, "set")
+def _password_changed(user: User, value, old, initiator) -> None:
+    """A new password (change or reset) signs the account out everywhere."""
+    if inspect(user).persistent and value != old:
+        revoke_sessions(user)
+
+
+@event.listens_for(User.is_active, "set")
+def _deactivated(user: User, value, old, initiator) -> None:
+    """Deactivation revokes every session: reactivating later does not bring them back."""
+    if inspect(user).persistent and not value:
+        revoke_sessions(user)
 
 
 def rank(role: str) -> int:

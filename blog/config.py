@@ -37,6 +37,9 @@ class Defaults:
     NEWSLETTER_CHECK_DELIVERABILITY = False  # True: look up the domain's MX record (DNS)
     # Host names a request may carry; None derives them from SITE_URL plus localhost.
     TRUSTED_HOSTS = None
+    # How many reverse proxies in front of the app to believe about the client's address and
+    # scheme (X-Forwarded-For/-Proto, via Werkzeug's ProxyFix). 0: the headers are ignored.
+    TRUSTED_PROXIES = 0
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -47,7 +50,10 @@ class Defaults:
     PERMANENT_SESSION_LIFETIME = 60 * 60 * 24 * 14
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     MAX_FORM_MEMORY_SIZE = 2 * 1024 * 1024
-    MAX_FORM_PARTS = 1000
+    MAX_FORM_PARTS = 1000  # fields in one form, multipart or url-encoded (blog.security)
+    # A url-encoded form's whole body: a 500,000-character post in a non-Latin script,
+    # percent-encoded, takes up to 4.5 MB.
+    MAX_URLENCODED_FORM_SIZE = 5 * 1024 * 1024
 
     # Mail: with no MAIL_SERVER, messages are written to instance/mail/ as .eml files.
     MAIL_SERVER = None
@@ -71,7 +77,8 @@ class Defaults:
     MAIL_RETRY_MAX_SECONDS = 3600
     MAIL_GIVE_UP_HOURS = 72
 
-    # Staff sign-in: failed attempts allowed per account and per IP within the window (seconds),
+    # Staff sign-in: failed attempts allowed per account from one client address, and per
+    # client address, within the window (seconds),
     # password reset links' lifetime and request limits (per hour), invites' lifetime (days).
     LOGIN_FAILURE_WINDOW = 15 * 60
     LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
@@ -109,9 +116,6 @@ class Defaults:
     # None turns it on except under TESTING; kept in this process (at most MAX_BYTES), and in
     # Redis for TTL seconds when REDIS_URL is set, under keys starting with PREFIX.
     HTTP_CACHE_MAX_AGE = 60
-    # How many reverse proxies stand in front (Caddy, nginx: 1); their X-Forwarded-For and
-    # X-Forwarded-Proto are believed only then, so rate limits count readers, not the proxy.
-    PROXY_COUNT = 0
     # Static files under their plain names (fingerprinted names are cached for ten years).
     STATIC_MAX_AGE = 3600
     RESPONSE_CACHE = None

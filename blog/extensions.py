@@ -11,6 +11,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from blog.models import Base
 
@@ -21,11 +22,32 @@ csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
 
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
+COMMITTED = "blog.committed"  # in the WSGI environ: this request has committed a change
 
 
 def _wants_write_lock() -> bool:
-    """Tell whether the transaction about to begin may write (anything but a reader request)."""
-    return not (has_request_context() and request.method in READ_METHODS)
+    """Tell whether the transaction about to begin may write.
+
+    Anything but a reader request may, until the request has committed: what a view reads
+    for its reply after that (a redirect, a fragment) never waits for SQLite's write lock,
+    so a reply can never report 503 for a change that was stored. A view that writes again
+    after committing says so first with expect_writes().
+    """
+    if not has_request_context():
+        return True
+    return request.method not in READ_METHODS and not request.environ.get(COMMITTED, False)
+
+
+def expect_writes() -> None:
+    """Let this request's next transaction write again (BEGIN IMMEDIATE) after a commit."""
+    request.environ[COMMITTED] = False
+
+
+@event.listens_for(Session, "after_commit")
+def _note_commit(session) -> None:
+    """Remember that this request stored its change (see _wants_write_lock)."""
+    if has_request_context() and not session.in_nested_transaction():  # not a savepoint
+        request.environ[COMMITTED] = True
 
 
 @event.listens_for(Engine, "connect")

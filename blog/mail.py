@@ -13,6 +13,7 @@ import re
 import smtplib
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, fields
@@ -28,7 +29,10 @@ from urllib.parse import urlsplit
 
 from flask import current_app, g, has_app_context
 from sqlalchemy import and_, or_, select, text, update
+from sqlalchemy.exc import OperationalError
 
+from blog import sent_journal
+from blog.bidi import isolate_text
 from blog.extensions import db
 from blog.models import OutboxMessage, Subscriber, utcnow
 from blog.models.newsletter import PRIORITY_NOW
@@ -50,7 +54,30 @@ def _one_line(name: str, value: str) -> str | Header:
         raise ValueError(f"The {name} header must be on one line.")
     if name in ADDRESS_HEADERS:
         return formataddr(parseaddr(value))  # encodes a non-ASCII display name, not the address
+    if name == "Subject":
+        return _subject(value)
     return value if value.isascii() else Header(value, "utf-8")
+
+
+def _subject(value: str) -> str | Header:
+    """Return a Subject that mail clients show exactly as typed.
+
+    Plain ASCII words pass as they are. Otherwise the whole text becomes RFC 2047 encoded
+    words (email.header.Header with the header's name, so the first line's room is counted):
+    a title that merely looks like an encoded word ("=?utf-8?q?...?=") is encoded itself, so
+    it is shown literally, never decoded; a word too long for one line is split between
+    encoded words, which unfold without the stray leading space a plain fold would leave
+    (RFC 2047 section 6.2; RFC 5322 section 2.2.3). Bidi controls are isolated (blog.bidi).
+    """
+    value = isolate_text(value)
+    words = value.split(" ")
+    plain = (
+        value.isascii()
+        and "=?" not in value
+        and len("Subject: ") + len(words[0]) <= 78
+        and all(len(word) <= 76 for word in words)
+    )
+    return value if plain else Header(value, "utf-8", header_name="Subject")
 
 
 def site_host() -> str:
@@ -366,7 +393,12 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 class _Batch:
-    """Record each job's outcome in its own short transaction, renewing the claim's lease."""
+    """Record each job's outcome in its own short transaction, renewing the claim's lease.
+
+    A record that fails because the database is locked or unreachable is tried again, with
+    back-off, for as long as the claim's lease lasts: the outcome is never left unknown to
+    a sender that could then send the message again (see blog.sent_journal for the rest).
+    """
 
     def __init__(self, token: str, report: Report) -> None:
         self.token = token
@@ -374,8 +406,36 @@ class _Batch:
         self.lease = timedelta(seconds=current_app.config["MAIL_LEASE_SECONDS"])
         self.renew_at = utcnow() + self.lease / 2
         self.postgresql = db.session.get_bind().dialect.name == "postgresql"
+        self.already_sent = sent_journal.sent_ids()
 
-    def finish(self, job: Job, status: str, error: str | None = None, **values) -> None:
+    def finish(
+        self, job: Job, status: str, error: str | None = None, sent_id: str = "", **values
+    ) -> None:
+        """Record job's outcome, retrying while the database is locked or unreachable;
+        raise the last OperationalError once the lease has run out.
+
+        sent_id: the Message-ID of a message the server accepted. If the first record fails
+        it goes into the sent journal at once, so that no later claim sends it again even if
+        this process dies while it retries.
+        """
+        deadline = time.monotonic() + max(self.lease.total_seconds(), 1)
+        pause = 0.05
+        while True:
+            try:
+                return self._finish(job, status, error, **values)
+            except OperationalError:
+                db.session.rollback()
+                if sent_id:
+                    sent_journal.record(sent_id)
+                    sent_id = ""
+                if time.monotonic() + pause > deadline:
+                    log.error("Could not record that outbox message %s was %s", job.id, status)
+                    raise
+                log.warning("Outbox message %s is %s; recording it again shortly", job.id, status)
+                time.sleep(pause)
+                pause = min(pause * 2, 2.0)
+
+    def _finish(self, job: Job, status: str, error: str | None = None, **values) -> None:
         now = utcnow()
         values.update(status=status, claimed_until=None, last_error=error and error[:500])
         if status == "sent":
@@ -466,6 +526,11 @@ def _send_batch(token: str, jobs: list[Job], transport, report: Report, stop) ->
         if message is None:
             batch.finish(job, "cancelled")
             continue
+        message_id = str(message.get("Message-ID") or "")
+        if message_id and message_id in batch.already_sent:
+            # A sender before this one got the server's 250 but could not record it.
+            batch.finish(job, "sent", attempts=job.attempts + 1)
+            continue
         try:
             transport.send(message, job)
         except Unreachable as error:
@@ -494,7 +559,7 @@ def _send_batch(token: str, jobs: list[Job], transport, report: Report, stop) ->
             else:
                 batch.retry(job, detail)
             continue
-        batch.finish(job, "sent", attempts=job.attempts + 1)
+        batch.finish(job, "sent", sent_id=message_id, attempts=job.attempts + 1)
     return True
 
 
@@ -505,6 +570,7 @@ def purge_finished(days: int = 7) -> int:
     than they can help someone looking into a delivery problem.
     """
     cutoff = utcnow() - timedelta(days=days)
+    sent_journal.prune()
     result = db.session.execute(
         OUTBOX.delete().where(
             OUTBOX.c.post_id.is_(None),

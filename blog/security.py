@@ -1,6 +1,13 @@
-"""Response headers every page carries: CSP, nosniff, framing."""
+"""Response headers every page carries (CSP, nosniff, framing, HSTS), and the request checks
+every URL passes first: no control characters in a path, no NUL in a query, no redirect off
+the site."""
 
-from flask import Flask, Response
+import re
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, abort, current_app, request
+from werkzeug.exceptions import NotFound
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 CSP = "; ".join(
     [
@@ -16,6 +23,11 @@ CSP = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
+# A year, as the HSTS preload list asks (RFC 6797 section 6.1.1; hstspreload.org).
+HSTS = "max-age=31536000"
+# C0 controls, DEL and C1 controls: never part of a page's address. Browsers drop TAB/CR/LF
+# from a Location, so "/\t/evil.example" would leave the site (WHATWG URL, "remove tab or newline").
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def _secure_headers(response: Response) -> Response:
@@ -24,9 +36,76 @@ def _secure_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    if current_app.config["SITE_URL"].lower().startswith("https://"):
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
+    return response
+
+
+def refuse_bad_requests() -> None:
+    """Refuse what no page can take, before any other request hook does any work.
+
+    404 for a path with a control character (so no redirect is ever built from one); 400 for
+    NUL in the query (PostgreSQL cannot store it; SQLite would); 413 for a body over
+    MAX_CONTENT_LENGTH, a url-encoded form over MAX_URLENCODED_FORM_SIZE bytes or with more
+    than MAX_FORM_PARTS fields (Werkzeug limits only multipart forms that way).
+    """
+    if CONTROL.search(request.path):
+        abort(404)
+    if "\x00" in request.query_string.decode("latin-1") or any(
+        "\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)
+    ):
+        abort(400, "The address holds a character that is not allowed.")
+    length = request.content_length or 0
+    config = current_app.config
+    if config.get("MAX_CONTENT_LENGTH") and length > config["MAX_CONTENT_LENGTH"]:
+        abort(413, "That is more than this site accepts in one request.")
+    if request.mimetype == "application/x-www-form-urlencoded" and length:
+        if length > config["MAX_URLENCODED_FORM_SIZE"]:
+            abort(413, "That form holds more text than this site accepts.")
+        body = request.get_data(cache=True)  # bounded by the length just checked; parsed later
+        if body.count(b"&") + 1 > config["MAX_FORM_PARTS"]:
+            abort(413, "That form has more fields than this site accepts.")
+
+
+def on_site(location: str) -> bool:
+    """Tell whether a redirect's Location stays on this site.
+
+    On-site: a path ("/x", never "//x" or "/\\x", which browsers read as another host), or an
+    absolute URL on SITE_URL's or this request's origin; no control characters or spaces.
+    """
+    if CONTROL.search(location) or " " in location:
+        return False
+    if location.startswith("/"):
+        return not location.startswith(("//", "/\\"))
+    parts = urlsplit(location)
+    if parts.scheme not in ("http", "https") or "\\" in location:
+        return False
+    origin = f"{parts.scheme}://{parts.netloc}".lower()
+    own = {request.host_url.rstrip("/").lower()}
+    site = urlsplit(current_app.config["SITE_URL"])
+    own.add(f"{site.scheme}://{site.netloc}".lower())
+    return origin in own
+
+
+def _keep_redirects_on_site(response: Response) -> Response:
+    """Turn any redirect that would leave the site into a 404 (the last line of defence)."""
+    location = response.headers.get("Location")
+    if location is not None and 300 <= response.status_code < 400 and not on_site(location):
+        current_app.logger.warning("Refused a redirect off the site to %r", location[:200])
+        from blog.errors import page_for
+
+        return page_for(NotFound())
     return response
 
 
 def init_app(app: Flask) -> None:
-    """Add the security headers to every response."""
+    """Trust TRUSTED_PROXIES proxies; check addresses before every other hook; add the
+    security headers to every response."""
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies > 0:
+        # The client address and scheme come from the last `proxies` X-Forwarded-* entries;
+        # anything a client adds in front of them is ignored.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_bad_requests)
     app.after_request(_secure_headers)
+    app.after_request(_keep_redirects_on_site)  # registered last: runs first

@@ -1,4 +1,4 @@
-"""What sits between the WSGI server and Flask: health checks and a trusted proxy's headers.
+"""What sits between the WSGI server and Flask: health checks.
 
 `GET /healthz` answers liveness: 200 while the process can answer at all, with no database
 work. `GET /healthz/ready` answers readiness: 200 when the database answers and its schema is
@@ -6,10 +6,8 @@ at the newest migration, else 503 with the reason, so a load balancer sends read
 servers that can serve them. Both run before Flask, so they need no session, cookie or trusted
 Host (a load balancer asks by IP address), and they are never cached.
 
-Behind a reverse proxy (Caddy, nginx), set PROXY_COUNT to the number of proxies in front:
-Werkzeug's ProxyFix then takes the client address and scheme from that many X-Forwarded-*
-hops, so rate limits count readers, not the proxy. With 0 (the default) the headers are
-ignored, so a client cannot forge its address.
+A reverse proxy's X-Forwarded-* headers are believed only with TRUSTED_PROXIES set (see
+blog.security, which applies Werkzeug's ProxyFix).
 """
 
 from __future__ import annotations
@@ -99,10 +97,5 @@ class HealthChecks:
 
 
 def init_app(app: Flask) -> None:
-    """Trust PROXY_COUNT proxies' X-Forwarded-* headers, and answer the health checks."""
-    hops = int(app.config.get("PROXY_COUNT") or 0)
-    if hops:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0)
+    """Answer the health checks before Flask sees the request."""
     app.wsgi_app = HealthChecks(app.wsgi_app, app)

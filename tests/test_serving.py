@@ -75,7 +75,7 @@ def test_proxy_headers_are_believed_only_from_a_configured_proxy(app_config, tmp
     monkeypatch.setenv("BLOG_INSTANCE_PATH", str(tmp_path / "instance"))
     seen = {}
     for hops in (0, 1):
-        proxied = create_app({**app_config, "PROXY_COUNT": hops})
+        proxied = create_app({**app_config, "TRUSTED_PROXIES": hops})
         whoami = lambda hops=hops: seen.setdefault(hops, request.remote_addr)  # noqa: E731
         proxied.add_url_rule("/whoami/", "whoami", whoami)
         proxied.test_client().get("/whoami/", headers={"X-Forwarded-For": "203.0.113.9"})

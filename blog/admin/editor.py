@@ -7,14 +7,15 @@ from flask_login import current_user
 
 from blog import images
 from blog.admin import services
-from blog.admin.forms import Form, parse_post
+from blog.admin.forms import MAX_MARKDOWN, Form, parse_post
 from blog.admin.views import bp
 from blog.authors.permissions import can
 from blog.bounds import parse_int
 from blog.content import nesting_problem, render_markdown
-from blog.extensions import db
+from blog.extensions import db, expect_writes
 from blog.htmx import is_htmx, render
 from blog.models import Post, utcnow
+from blog.transactions import release_write_lock
 
 # What each button needs beyond editing the post.
 ACTION_PERMISSIONS = {
@@ -69,9 +70,9 @@ def _editor(post: Post | None, form: Form | None = None, status: int = 200, **ex
         "form": form,
         "fields": fields,
         "errors": form.errors if form is not None else {},
-        "preview": render_markdown(fields["markdown"])
-        if form is not None
-        else (post.html if post else ""),
+        "preview": (post.html if post else "")
+        if form is None
+        else ("" if "markdown" in form.errors else render_markdown(fields["markdown"])),
         "tags": services.all_tags(),
         "staff": services.staff_members() if can(current_user, "post.set_authors") else [],
         "status": services.display_status(post) if post and post.id else "draft",
@@ -105,7 +106,10 @@ def save(post_id: int | None = None):
     if permission and not can(current_user, permission, post if post.id else None):
         abort(403)
     if not form.ok:
-        return _editor(post if post.id else None, form, 422)
+        too_long = len(request.form.get("markdown", "")) > MAX_MARKDOWN
+        return _editor(post if post.id else None, form, 413 if too_long else 422)
+    release_write_lock()  # render and re-encode with no lock held; the write takes milliseconds
+    body = services.render_body(form.values["markdown"])
     upload = request.files.get("feature_image_file")
     if upload is not None and upload.filename:
         try:
@@ -115,7 +119,7 @@ def save(post_id: int | None = None):
             form.errors["feature_image_file"] = error.message
             return _editor(post if post.id else None, form, error.status)
     try:
-        services.save_post(post, form.values, current_user)
+        services.save_post(post, form.values, current_user, body)
         _apply_action(post, action, form.values["published_at"])
         db.session.commit()
     except services.PostError as error:
@@ -127,6 +131,8 @@ def save(post_id: int | None = None):
         db.session.rollback()
         _forget_upload(form, upload)
         raise
+    if action == "email":
+        expect_writes()  # the newsletter is queued in a second transaction
     _after_save(post, action)
     return redirect(url_for("admin.edit_post", post_id=post.id), 303)
 
@@ -204,8 +210,10 @@ def autosave():
     form = parse_post(request.form)
     if not form.ok:
         return _saved(post, 422, "Not saved: " + next(iter(form.errors.values())))
+    release_write_lock()
+    body = services.render_body(form.values["markdown"])
     try:
-        services.save_post(post, form.values, current_user)
+        services.save_post(post, form.values, current_user, body)
     except services.PostError as error:
         db.session.rollback()
         return _saved(post if post.id else None, 422, "Not saved: " + error.message)

@@ -14,6 +14,7 @@ from blog.authors.services import remember_password
 from blog.extensions import db
 from blog.models import User
 from blog.slugs import SlugError, check_slug, unique_slug
+from blog.transactions import release_write_lock
 
 
 def _page(form: Form | None = None, password_form: Form | None = None, status: int = 200):
@@ -51,6 +52,7 @@ def profile():
         return _page(form, status=422)
     upload = request.files.get("profile_image_file")
     if upload is not None and upload.filename:
+        release_write_lock()  # re-encode with no lock held
         try:
             current_user.profile_image = images.save_image(upload)
         except images.UploadError as error:

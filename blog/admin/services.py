@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, delete, func, select
+from sqlalchemy.exc import IntegrityError
 
 from blog import images
 from blog.authors.permissions import can
@@ -17,6 +18,8 @@ from blog.posts.services import visible, with_cards
 from blog.slugs import SlugError, check_slug, slugify, unique_slug
 
 STATUS_FILTERS = ("draft", "scheduled", "published")
+# How often a save takes the next free slug when concurrent saves keep claiming the one it chose.
+SLUG_ATTEMPTS = 30
 
 
 class PostError(ValueError):
@@ -99,13 +102,49 @@ def new_post() -> Post:
     return Post(title="", slug="", markdown="", status="draft", type="post")
 
 
-def save_post(post: Post, values: dict, user: User) -> None:
-    """Copy the editor's fields onto post and render its body; raise PostError.
+@dataclass
+class Body:
+    """A post body rendered from Markdown: sanitised HTML, its text, excerpt and minutes."""
 
+    html: str
+    plaintext: str
+    excerpt: str
+    reading_time: int
+
+
+def render_body(markdown: str) -> Body:
+    """Render and sanitise Markdown into a Body (seconds for 500 KB: call it with no
+    transaction open, so SQLite's write lock is not held meanwhile; see blog.transactions)."""
+    html = images.declare_sizes(render_markdown(markdown))
+    plaintext = plain_text(html)
+    return Body(html, plaintext, make_excerpt(plaintext), reading_time(plaintext))
+
+
+def save_post(post: Post, values: dict, user: User, body: Body | None = None) -> None:
+    """Copy the editor's fields onto post with its rendered body; raise PostError.
+
+    body is values["markdown"] rendered by render_body (rendered here when not given).
     Only fields the user may change are taken: authors and featured need post.set_authors,
     new tags tag.create; a new post is written by user unless an editor names authors.
     Status is changed by the publishing functions, never here.
+
+    Slugs: when a concurrent save takes the slug chosen here between the check and the
+    write (a unique violation on PostgreSQL), the change is undone to a savepoint and made
+    again with the next free slug, as Ghost numbers clashing slugs (-2, -3, ...).
     """
+    body = body or render_body(values["markdown"])
+    for attempt in range(1, SLUG_ATTEMPTS + 1):
+        try:
+            with db.session.begin_nested():
+                _fill_post(post, values, user, body)
+            return
+        except IntegrityError as error:
+            if attempt == SLUG_ATTEMPTS or "slug" not in str(error.orig).lower():
+                raise
+
+
+def _fill_post(post: Post, values: dict, user: User, body: Body) -> None:
+    """Copy the fields onto post and flush (save_post's one attempt)."""
     # Look everything up before touching the post, so no half-filled post is flushed.
     tags = find_tags(values.get("tags") or [], create=can(user, "tag.create"))
     authors = None
@@ -118,10 +157,8 @@ def save_post(post: Post, values: dict, user: User) -> None:
     old_slug = post.slug
     post.title, post.slug = title, slug
     post.markdown = values["markdown"]
-    post.html = images.declare_sizes(render_markdown(post.markdown))
-    post.plaintext = plain_text(post.html)
-    post.excerpt = make_excerpt(post.plaintext)
-    post.reading_time = reading_time(post.plaintext)
+    post.html, post.plaintext = body.html, body.plaintext
+    post.excerpt, post.reading_time = body.excerpt, body.reading_time
     for name in ("custom_excerpt", "meta_title", "meta_description", "feature_image_alt"):
         setattr(post, name, values.get(name))
     if values.get("remove_feature_image"):

@@ -12,6 +12,7 @@ from blog.admin.views import bp
 from blog.authors.permissions import can
 from blog.extensions import db
 from blog.site import settings as site_settings
+from blog.transactions import release_write_lock
 
 
 def _page(values: dict, errors: dict, status: int = 200):
@@ -33,6 +34,7 @@ def settings():
     form = parse_settings(request.form)
     upload = request.files.get("logo_file")
     if form.ok and upload is not None and upload.filename:
+        release_write_lock()  # re-encode with no lock held
         try:
             form.values["logo"] = images.save_image(upload)
         except images.UploadError as error:

@@ -12,7 +12,7 @@ from blog.admin.views import bp
 from blog.authors import services
 from blog.authors.forms import Form, parse_invite
 from blog.authors.permissions import INVITABLE, assignable_roles, can
-from blog.extensions import db
+from blog.extensions import db, expect_writes
 from blog.models import ROLES, Invite, User
 from blog.site import settings
 
@@ -54,6 +54,7 @@ def invite():
         form.errors["email"] = str(error)
         return _staff_page(form, 422)
     db.session.commit()
+    expect_writes()  # the invite mail is queued in a second transaction
     link = services.invite_link(token)
     mailed = True
     try:

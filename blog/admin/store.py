@@ -7,7 +7,7 @@ import logging
 import re
 import time
 
-from flask import current_app
+from flask import current_app, g
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -43,6 +43,8 @@ def load_settings() -> dict:
     ttl = current_app.config.get("SETTINGS_CACHE_SECONDS", 5)
     if "values" in cache and time.monotonic() - cache["at"] < ttl:
         return dict(cache["values"])
+    if g.get("no_database"):  # an error page: what this process read last, else config
+        return dict(cache.get("values", {}))
     try:
         rows = db.session.execute(select(Setting.key, Setting.value)).all()
     except SQLAlchemyError:  # no table yet, or the database is busy: fall back to config

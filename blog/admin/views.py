@@ -19,6 +19,7 @@ from blog.extensions import db, login_manager
 from blog.htmx import render
 from blog.models import User
 from blog.site import settings
+from blog.transactions import release_write_lock
 
 bp = Blueprint("admin", __name__)
 
@@ -174,6 +175,7 @@ def upload():
     """Store an uploaded image; answer with its URL and the Markdown to insert it."""
     if not can(current_user, "upload.create"):
         abort(403)
+    release_write_lock()  # re-encoding takes seconds: not while holding SQLite's write lock
     try:
         url = images.save_image(request.files.get("image"))
     except images.UploadError as error:

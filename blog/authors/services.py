@@ -10,7 +10,7 @@ import secrets
 from datetime import timedelta
 from urllib.parse import unquote, urlsplit
 
-from flask import current_app, render_template, session
+from flask import current_app, render_template, request, session
 from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import delete, func, select
 
@@ -62,9 +62,26 @@ def clear_attempts(scope: str, key: str) -> None:
     )
 
 
-def account_key(email: str) -> str:
-    """Return the key failed sign-ins for an address count against, known or not."""
-    return address_key(email)
+def account_key(email: str, ip: str | None = None) -> str:
+    """Return the key failed sign-ins for an address count against, known or not.
+
+    With ip: the key for that address from that client address ("<ip>|<address>"), which
+    sign-in limits use, as Ghost's userLogin limit does (SECURITY.md #15; issue 10).
+    """
+    address = address_key(email)
+    return (f"{ip}|{address}" if ip is not None else address)[:254]
+
+
+def clear_account_attempts(email: str) -> None:
+    """Forget an address's failed sign-ins from every client address (after a reset)."""
+    address = account_key(email)
+    escaped = address.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    db.session.execute(
+        delete(LoginAttempt).where(
+            LoginAttempt.scope == "login-account",
+            LoginAttempt.key.like(f"%|{escaped}", escape="\\"),
+        )
+    )
 
 
 def find_staff(email: str) -> User | None:
@@ -107,8 +124,16 @@ def password_fingerprint(user: User) -> str:
 
 
 def remember_password(user: User) -> None:
-    """Tie the current session to the user's current password."""
+    """Tie the current session to the user's current password and session version.
+
+    After a password change this keeps the session that made it: its user id (and the
+    remember-me cookie, rewritten when the browser has one) takes the new session version.
+    """
     session[SESSION_PASSWORD_KEY] = password_fingerprint(user)
+    if session.get("_user_id") not in (None, user.get_id()):
+        session["_user_id"] = user.get_id()
+        if request.cookies.get(current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")):
+            session["_remember"] = "set"
 
 
 def session_is_current(user: User) -> bool:

@@ -15,10 +15,10 @@ from flask_login import current_user, login_user, logout_user, user_loaded_from_
 from werkzeug.datastructures import MultiDict
 from werkzeug.security import generate_password_hash
 
-from blog.accounts import AccountError, password_matches
+from blog.accounts import AccountError, password_matches, revoke_sessions
 from blog.authors import services
 from blog.authors.forms import Form, check_new_password, parse_account, parse_login
-from blog.extensions import db, login_manager
+from blog.extensions import db, expect_writes, login_manager
 from blog.htmx import is_htmx
 from blog.posts import services as posts
 from blog.posts.views import listing
@@ -91,7 +91,8 @@ def login():
             return redirect(next_url)
         return render_template("authors/login.html", form=Form(MultiDict()), next_url=next_url)
     form = parse_login(request.form)
-    ip, account = request.remote_addr or "unknown", services.account_key(form.values["email"])
+    ip = request.remote_addr or "unknown"  # the client's, behind TRUSTED_PROXIES proxies
+    account = services.account_key(form.values["email"], ip)
     wait = _sign_in_wait(ip, account)
     if wait:
         minutes = -(-wait // 60)
@@ -115,7 +116,9 @@ def login():
 
 
 def _sign_in_wait(ip: str, account: str) -> int:
-    """Return how many seconds sign-in stays locked for this IP or account (0: not locked)."""
+    """Return how many seconds sign-in stays locked for this IP, or for this account from
+    this IP (0: not locked). Keyed as Ghost's brute-force limits are (userLogin: address and
+    IP; globalBlock: IP), so a stranger's failures cannot lock the owner out elsewhere."""
     cfg = current_app.config
     window = cfg["LOGIN_FAILURE_WINDOW"]
     by_ip = services.retry_after("login-ip", ip, cfg["LOGIN_MAX_FAILURES_PER_IP"], window)
@@ -137,6 +140,9 @@ def logout():
     """Sign out (POST only): end the session and forget the remember-me cookie."""
     if request.method != "POST":  # routed, so GET is a 405 rather than a redirect to /logout/
         abort(405, valid_methods=["POST"])
+    if current_user.is_authenticated:  # a copied session or remember-me cookie dies too
+        revoke_sessions(current_user)
+        db.session.commit()
     session.clear()
     logout_user()
     return redirect(url_for("posts.index"), 303)
@@ -164,6 +170,7 @@ def forgot():
     services.record_attempt("reset-ip", ip)
     services.record_attempt("reset-account", account)
     db.session.commit()
+    expect_writes()  # the reset mail is queued in a second transaction
     user = services.find_staff(email)
     if user is not None and user.is_active:
         try:
@@ -186,7 +193,7 @@ def reset(token: str):
         check_new_password(form)
         if form.ok:
             user.password_hash = generate_password_hash(form.values["password"])
-            services.clear_attempts("login-account", services.account_key(user.email))
+            services.clear_account_attempts(user.email)
             start_session(user)
             db.session.commit()
             return redirect(url_for("admin.index"), 303)

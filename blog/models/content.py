@@ -31,6 +31,8 @@ class User(Base):
     website: Mapped[str | None] = mapped_column(String(2000))
     location: Mapped[str | None] = mapped_column(String(191))
     is_active: Mapped[bool] = mapped_column(default=True)
+    # Part of every session's and remember-me cookie's user id: raising it signs out everywhere.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # Ghost's ObjectId: kept from an import, made up for our own rows (Content API ids).
@@ -54,7 +56,8 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """Return "<id>-<session_version>": what sessions and remember-me cookies carry."""
+        return f"{self.id}-{self.session_version or 0}"
 
     def __repr__(self) -> str:
         return f"<User {self.slug} ({self.role})>"

@@ -69,6 +69,20 @@ def refuse_cross_site() -> None:
             abort(403, "Subscribe from this site's own pages.")
 
 
+# Writes that answer another site's POST: subscribe (refuse_cross_site guards it) and the
+# RFC 8058 one-click unsubscribe, which a mail provider's server sends.
+CROSS_SITE_EXEMPT = {"newsletter.subscribe", "newsletter.unsubscribe"}
+
+
+@bp.before_request
+def _refuse_foreign_writes() -> None:
+    """Refuse a state-changing request from another site's page, as every staff route does."""
+    if request.endpoint not in CROSS_SITE_EXEMPT:
+        from blog.authors.views import reject_foreign_origin
+
+        reject_foreign_origin()
+
+
 @bp.route("/newsletter/", methods=["GET", "POST"])
 @csrf.exempt  # public pages stay cacheable: refuse_cross_site() guards the POST instead
 @limiter.limit(lambda: current_app.config["NEWSLETTER_SUBSCRIBE_LIMIT_PER_IP"], methods=["POST"])

@@ -20,7 +20,7 @@ cannot be merged here (each has posts and a password), so both are left as they 
 warning names them; sign-in already matches either case.
 
 Revision ID: 0006_content_people
-Revises: 0005_drop_old_listing_index
+Revises: 0006_ghost
 """
 
 import logging
@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_content_people"
-down_revision = "0005_drop_old_listing_index"
+down_revision = "0006_ghost"
 branch_labels = None
 depends_on = None
 
