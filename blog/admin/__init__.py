@@ -1,6 +1,14 @@
 """The authoring screens under /admin/ (plus the files they publish: uploads, theme.css)."""
 
-from blog.admin import editor, profile, settings, staff, tags  # noqa: F401 (they add routes)
+from blog.admin import (  # noqa: F401 (they add routes)
+    editor,
+    history,
+    profile,
+    settings,
+    sharing,
+    staff,
+    tags,
+)
 from blog.admin.views import bp
 
 __all__ = ["bp"]

@@ -22,7 +22,13 @@ from blog.site import settings
 bp = Blueprint("admin", __name__)
 
 # Screens anyone may open: setup decides for itself; the theme and uploads are public files.
-PUBLIC_ENDPOINTS = {"admin.index", "admin.setup", "admin.theme", "admin.uploaded"}
+PUBLIC_ENDPOINTS = {
+    "admin.index",
+    "admin.setup",
+    "admin.theme",
+    "admin.uploaded",
+    "admin.shared_preview",  # a draft's preview link: the signed token is the permission
+}
 # Sign-in screens carry CSRF tokens and secrets in links, so no cache may keep them.
 NO_STORE_ENDPOINTS = {
     "authors.login",
@@ -115,7 +121,7 @@ def index():
         "admin/index.html",
         "admin/_post_rows.html",
         page=page,
-        status=status,
+        filter_status=status,  # not status=: render() takes that as the HTTP status
         query=query,
         author=author,
         staff=services.staff_members() if can(current_user, "post.view_all") else [],

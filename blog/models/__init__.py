@@ -3,6 +3,7 @@
 from blog.models.admin import Invite, LoginAttempt, Setting, SlugRedirect
 from blog.models.base import Base, utcnow
 from blog.models.content import ROLES, Post, PostAuthor, PostTag, Tag, User
+from blog.models.editor import PostRevision
 from blog.models.newsletter import OutboxMessage, Subscriber
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "OutboxMessage",
     "Post",
     "PostAuthor",
+    "PostRevision",
     "PostTag",
     "Setting",
     "SlugRedirect",
