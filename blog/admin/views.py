@@ -180,8 +180,13 @@ def upload():
     """Store an uploaded image; answer with its URL and the Markdown to insert it."""
     if not can(current_user, "upload.create"):
         abort(403)
+    wants_json = request.accept_mimetypes.best == "application/json"  # the editor's script
     try:
         url = images.save_image(request.files.get("image"))
     except images.UploadError as error:
+        if wants_json:
+            return {"error": error.message}, error.status
         return render("admin/upload.html", "admin/_upload.html", error.status, error=error.message)
+    if wants_json:
+        return {"url": url}, 201
     return render("admin/upload.html", "admin/_upload.html", 201, url=url, error=None)

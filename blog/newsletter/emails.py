@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from blog.extensions import db
+from blog.highlight import inline_styles
 from blog.mail import Builder, Job, compose, default_sender, queue, register_renderer, site_host
 from blog.models import Post, PostAuthor, Subscriber
 from blog.newsletter import tokens
@@ -85,7 +86,7 @@ class PostMail:
     def of(cls, post: Post) -> PostMail:
         base = current_app.config["SITE_URL"].rstrip("/")
         # Stored HTML links site paths ("/uploads/..."); a mail needs absolute addresses.
-        html = re.sub(r'(\s(?:href|src)=")/(?!/)', rf"\1{base}/", post.html)
+        html = re.sub(r'(\s(?:href|src)=")/(?!/)', rf"\1{base}/", inline_styles(post.html))  # mail drops classes
         image = post.feature_image or ""
         return cls(
             id=post.id,
