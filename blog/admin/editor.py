@@ -147,7 +147,8 @@ def save(post_id: int | None = None):
     try:
         services.save_post(post, form.values, current_user)
         action = _apply_action(post, action, form.values)
-        record_revision(post, current_user, "publish" if post.status != "draft" else "save")
+        published = action in ("publish", "schedule", "email")  # kept beyond the last 20
+        record_revision(post, current_user, "publish" if published else "save")
         db.session.commit()
     except services.PostError as error:
         db.session.rollback()
@@ -248,7 +249,9 @@ def autosave():
     if existed and not editing.same_version(post, request.form.get("version"), form.values):
         return _saved(None, 409, editing.STALE_AUTOSAVE)
     if not form.ok:
-        return _saved(post if existed else None, 422, "Not saved: " + next(iter(form.errors.values())))
+        return _saved(
+            post if existed else None, 422, "Not saved: " + next(iter(form.errors.values()))
+        )
     try:
         services.save_post(post, form.values, current_user)
         record_revision(post, current_user)
