@@ -328,3 +328,24 @@ def test_an_administrator_cannot_take_ownership(client, login, make_user):
     assert response.status_code == 403
     db.session.expire_all()
     assert db.session.get(User, other.id).role == "administrator"
+
+
+def test_send_newsletter_accepts_a_scheduled_post_once_its_time_has_come(owner, runner):
+    db.session.add(Subscriber(email="cli@example.com", status="confirmed"))
+    db.session.commit()
+    post_id = saved_id(owner.save(title="Cli later", action="schedule", published_at=future(hours=2)))
+    slug = fresh(post_id).slug
+    early = runner.invoke(args=["send-newsletter", slug, "--queue-only"])
+    assert early.exit_code != 0 and "Only a published post" in early.output
+    _go_live(post_id)
+    db.session.rollback()
+    result = runner.invoke(args=["send-newsletter", slug, "--queue-only"])
+    assert result.exit_code == 0, result.output
+    assert "Queued 1 new deliveries" in result.output and fresh(post_id).status == "published"
+
+
+def test_settings_offer_published_pages_as_navigation_links(owner):
+    saved_id(owner.client.post("/admin/posts/new", data={
+        "csrf_token": owner.token, "type": "page", "title": "Contact", "action": "publish"}))  # fmt: skip
+    page = owner.client.get("/admin/settings/").text
+    assert '<option value="/contact/">Contact</option>' in page and 'list="page-urls"' in page
