@@ -212,3 +212,28 @@ def test_the_editor_text_is_wide_at_1280_px(browser, live_server, make_user):
     page.goto(live_server + "/admin/posts/new")
     assert page.locator("#field-markdown").bounding_box()["width"] >= 600
     context.close()
+
+
+def test_publish_and_email_shows_the_send_status_updating_while_it_runs(
+    page, live_server, make_user, app, smtp_sink
+):
+    import threading
+
+    from blog.newsletter.sender import run
+
+    app.config["MAIL_BACKGROUND_SENDER"] = False  # the test plays the sender, below
+    email = staff(make_user, role="owner")
+    db.session.add_all([Subscriber(email="one@example.com", status="confirmed"),
+                        Subscriber(email="two@example.com", status="confirmed")])  # fmt: skip
+    db.session.commit()
+    sign_in(page, live_server, email)
+    page.goto(live_server + "/admin/posts/new")
+    page.get_by_label("Title", exact=True).fill("Straight to inboxes")
+    page.locator("#field-markdown").fill("Hello, subscribers.")
+    page.get_by_role("button", name="Publish and email subscribers").click()
+    status = page.locator("#send-status")
+    expect(status).to_contain_text("Sending: 2 queued · sent 0")
+    db.session.rollback()
+    run(app, threading.Event(), burst=True)  # the sender works through the outbox
+    expect(status).to_contain_text("Finished · sent 2", timeout=10_000)  # no reload
+    assert sorted(m[1][0] for m in smtp_sink.messages) == ["one@example.com", "two@example.com"]
