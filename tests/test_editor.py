@@ -201,7 +201,9 @@ def test_a_scheduled_post_goes_live_and_the_sender_mails_it_then(owner, app, smt
 
 
 def test_the_editor_of_a_scheduled_post_that_went_live_offers_update_and_email(owner):
-    post_id = saved_id(owner.save(title="Was scheduled", action="schedule", published_at=future(hours=1)))
+    post_id = saved_id(
+        owner.save(title="Was scheduled", action="schedule", published_at=future(hours=1))
+    )
     _go_live(post_id)
     page = owner.client.get(f"/admin/posts/{post_id}/")
     assert fresh(post_id).status == "published"
@@ -269,14 +271,18 @@ def test_open_preview_shows_the_reader_page_with_image_byline_and_tags(owner, ma
 
 def test_a_preview_link_shows_the_draft_without_sign_in_until_revoked(owner, reader_client):
     post_id = saved_id(owner.save(title="Secret draft", markdown="Not yet public."))
-    owner.client.post(f"/admin/posts/{post_id}/share", data={"csrf_token": owner.token, "share": "create"})
+    owner.client.post(
+        f"/admin/posts/{post_id}/share", data={"csrf_token": owner.token, "share": "create"}
+    )
     link = re.search(r'id="share-link" readonly value="http://localhost(/p/[^"]+/)"',
                      owner.client.get(f"/admin/posts/{post_id}/").text)[1]  # fmt: skip
     shared = reader_client.get(link)
     assert shared.status_code == 200 and "Not yet public." in shared.text
     assert 'name="robots" content="noindex' in shared.text and shared.headers["X-Robots-Tag"]
     assert reader_client.get(link[:-6] + "xxxxx/").status_code == 404  # tampered
-    owner.client.post(f"/admin/posts/{post_id}/share", data={"csrf_token": owner.token, "share": "revoke"})
+    owner.client.post(
+        f"/admin/posts/{post_id}/share", data={"csrf_token": owner.token, "share": "revoke"}
+    )
     assert reader_client.get(link).status_code == 404
 
 
@@ -324,7 +330,9 @@ def test_an_administrator_cannot_take_ownership(client, login, make_user):
     other = make_user(role="administrator")
     login(client, admin)
     token = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/admin/").text)[1]
-    response = client.post(f"/admin/staff/{other.id}/transfer-ownership", data={"csrf_token": token})
+    response = client.post(
+        f"/admin/staff/{other.id}/transfer-ownership", data={"csrf_token": token}
+    )
     assert response.status_code == 403
     db.session.expire_all()
     assert db.session.get(User, other.id).role == "administrator"
@@ -333,7 +341,9 @@ def test_an_administrator_cannot_take_ownership(client, login, make_user):
 def test_send_newsletter_accepts_a_scheduled_post_once_its_time_has_come(owner, runner):
     db.session.add(Subscriber(email="cli@example.com", status="confirmed"))
     db.session.commit()
-    post_id = saved_id(owner.save(title="Cli later", action="schedule", published_at=future(hours=2)))
+    post_id = saved_id(
+        owner.save(title="Cli later", action="schedule", published_at=future(hours=2))
+    )
     slug = fresh(post_id).slug
     early = runner.invoke(args=["send-newsletter", slug, "--queue-only"])
     assert early.exit_code != 0 and "Only a published post" in early.output

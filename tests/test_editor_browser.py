@@ -47,7 +47,12 @@ def errors_of(page) -> list[str]:
     """Collect script errors (a CSP violation, an exception) the page reports."""
     seen: list[str] = []
     page.on("pageerror", lambda error: seen.append(str(error)))
-    page.on("console", lambda m: seen.append(m.text) if m.type == "error" and "Failed to load" not in m.text else None)
+    page.on(
+        "console",
+        lambda m: (
+            seen.append(m.text) if m.type == "error" and "Failed to load" not in m.text else None
+        ),
+    )
     return seen
 
 
@@ -76,12 +81,16 @@ def test_typing_with_toolbar_and_autosave_then_reload_keeps_the_draft(page, live
     assert errors == []
 
 
-def test_pasting_and_dropping_images_uploads_and_inserts_them(page, live_server, make_user, tmp_path):
+def test_pasting_and_dropping_images_uploads_and_inserts_them(
+    page, live_server, make_user, tmp_path
+):
     errors = errors_of(page)
     sign_in(page, live_server, staff(make_user, role="author"))
     page.goto(live_server + "/admin/posts/new")
     alts = iter(["A teal square", "An orange square"])
-    page.on("dialog", lambda dialog: dialog.accept(next(alts, "")) if dialog.type == "prompt" else None)
+    page.on(
+        "dialog", lambda dialog: dialog.accept(next(alts, "")) if dialog.type == "prompt" else None
+    )
     body = page.locator("#field-markdown")
     body.fill("Before the pictures.\n")
     send_file(page, "paste", png_bytes(tmp_path))
@@ -117,7 +126,9 @@ def test_picking_an_image_from_the_toolbar_inserts_it(page, live_server, make_us
     )
 
 
-def test_two_tabs_the_older_save_gets_both_texts_and_loses_nothing(browser, live_server, make_user, make_post):
+def test_two_tabs_the_older_save_gets_both_texts_and_loses_nothing(
+    browser, live_server, make_user, make_post
+):
     email = staff(make_user, role="owner")
     post_id = make_post("Two tabs", body="Original.").id
     db.session.rollback()
@@ -140,7 +151,9 @@ def test_two_tabs_the_older_save_gets_both_texts_and_loses_nothing(browser, live
     context.close()
 
 
-def test_without_javascript_errors_keep_the_text_and_publish_later_schedules(browser, live_server, make_user):
+def test_without_javascript_errors_keep_the_text_and_publish_later_schedules(
+    browser, live_server, make_user
+):
     email = staff(make_user, role="owner")
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
