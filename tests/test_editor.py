@@ -359,3 +359,15 @@ def test_settings_offer_published_pages_as_navigation_links(owner):
         "csrf_token": owner.token, "type": "page", "title": "Contact", "action": "publish"}))  # fmt: skip
     page = owner.client.get("/admin/settings/").text
     assert '<option value="/contact/">Contact</option>' in page and 'list="page-urls"' in page
+
+
+def test_newsletter_mail_carries_code_colours_inline(owner, app, smtp_sink):
+    app.config["MAIL_BACKGROUND_SENDER"] = False  # send() below is the only sender
+    db.session.add(Subscriber(email="coder@example.com", status="confirmed"))
+    db.session.commit()
+    body = "Look:\n\n```python\ndef f():\n    return 1\n```\n"
+    saved_id(owner.save(title="Code mail", markdown=body, action="email"))
+    send(app)
+    mail = email.message_from_bytes(smtp_sink.messages[0][2], policy=email.policy.default)
+    html = mail.get_body(preferencelist=("html",)).get_content()
+    assert '<span style="color: #' in html and 'class="k"' not in html

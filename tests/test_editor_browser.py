@@ -181,7 +181,7 @@ def admin_screens(make_user, make_post) -> tuple[str, list[str]]:
     db.session.add(Subscriber(email="reader@example.com", status="confirmed"))
     db.session.commit()
     paths = ["/admin/", "/admin/posts/new", f"/admin/posts/{post.id}/", f"/admin/posts/{post.id}/history/",
-             "/admin/pages/", "/admin/subscribers/", "/admin/staff/", f"/admin/posts/{page.id}/"]  # fmt: skip
+             "/admin/pages/", "/admin/subscribers/", "/admin/staff/", "/admin/tags/", "/admin/settings/", "/admin/profile/", f"/admin/posts/{page.id}/"]  # fmt: skip
     db.session.rollback()
     return email, paths
 
