@@ -371,3 +371,13 @@ def test_newsletter_mail_carries_code_colours_inline(owner, app, smtp_sink):
     mail = email.message_from_bytes(smtp_sink.messages[0][2], policy=email.policy.default)
     html = mail.get_body(preferencelist=("html",)).get_content()
     assert '<span style="color: #' in html and 'class="k"' not in html
+
+
+def test_update_on_a_scheduled_post_changes_whether_it_is_emailed(owner):
+    when = future(days=1)
+    post_id = saved_id(owner.save(title="Maybe mail", action="schedule", published_at=when,
+                                  email_when_published="on"))  # fmt: skip
+    assert fresh(post_id).email_when_published
+    saved_id(owner.save(post_id, title="Maybe mail", published_at=when))  # box unticked
+    post = fresh(post_id)
+    assert post.status == "scheduled" and not post.email_when_published

@@ -205,6 +205,8 @@ def _apply_action(post: Post, action: str, values: dict) -> str:
         post.email_when_published = False
     else:
         services.update_date(post, when)
+        if post.status == "scheduled" and can(current_user, "post.email"):
+            post.email_when_published = bool(values.get("email_when_published"))
     return action
 
 
