@@ -81,6 +81,7 @@ def test_a_stale_save_answers_409_with_both_texts_and_changes_nothing(owner):
     stale = owner.save(post_id, title="Shared", markdown="Older tab's words.", version=opened)
     assert stale.status_code == 409
     assert "Newer text from tab one." in stale.text and "Older tab&#39;s words." in stale.text
+    assert re.search(r"conflict-yours[^>]*>Older tab&#39;s words.", stale.text)
     assert "Olive Owner saved a newer version" in stale.text
     assert fresh(post_id).markdown == "Newer text from tab one."
     # Saving from the conflict screen (it carries the current version) is a deliberate overwrite.

@@ -39,6 +39,15 @@ SEND_FILE = """async ([kind, bytes, name, type]) => {
 }"""
 
 
+def describe(page, alt: str) -> None:
+    """Answer the editor's image description dialog."""
+    dialog = page.get_by_role("dialog", name="Describe the image")
+    expect(dialog).to_be_visible()
+    dialog.get_by_label("Image description").fill(alt)
+    dialog.get_by_role("button", name="Insert").click()
+    expect(dialog).to_be_hidden()
+
+
 def send_file(page, kind, data: bytes, name="photo.png", type_="image/png"):
     page.evaluate(SEND_FILE, [kind, list(data), name, type_])
 
@@ -87,18 +96,16 @@ def test_pasting_and_dropping_images_uploads_and_inserts_them(
     errors = errors_of(page)
     sign_in(page, live_server, staff(make_user, role="author"))
     page.goto(live_server + "/admin/posts/new")
-    alts = iter(["A teal square", "An orange square"])
-    page.on(
-        "dialog", lambda dialog: dialog.accept(next(alts, "")) if dialog.type == "prompt" else None
-    )
     body = page.locator("#field-markdown")
     body.fill("Before the pictures.\n")
     send_file(page, "paste", png_bytes(tmp_path))
+    describe(page, "A teal square")
     expect(body).to_have_value(
         re.compile(r"!\[A teal square\]\(/uploads/[0-9a-f]{32}-640\.png\)"), timeout=10_000
     )
     expect(page.locator("#md-upload-status")).to_have_text("Image added.")
     send_file(page, "drop", png_bytes(tmp_path, "drop.png", "orange"), "drop.png")
+    describe(page, "An orange square")
     expect(body).to_have_value(re.compile(r"!\[An orange square\]\(/uploads/"), timeout=10_000)
     assert "Before the pictures." in body.input_value()
     expect(page.locator("#preview img")).to_have_count(2, timeout=10_000)
@@ -116,11 +123,11 @@ def test_pasting_and_dropping_images_uploads_and_inserts_them(
 def test_picking_an_image_from_the_toolbar_inserts_it(page, live_server, make_user, tmp_path):
     sign_in(page, live_server, staff(make_user, role="author"))
     page.goto(live_server + "/admin/posts/new")
-    page.on("dialog", lambda dialog: dialog.accept("Chosen"))
     (tmp_path / "pick.png").write_bytes(png_bytes(tmp_path, "pick.png"))
     with page.expect_file_chooser() as chooser:
         page.get_by_role("button", name="Insert an image").click()
     chooser.value.set_files(str(tmp_path / "pick.png"))
+    describe(page, "Chosen")
     expect(page.locator("#field-markdown")).to_have_value(
         re.compile(r"!\[Chosen\]\(/uploads/"), timeout=10_000
     )

@@ -25,7 +25,9 @@
     text.focus();
     text.setSelectionRange(start, end);
     var done = false;
-    try { done = document.execCommand("insertText", false, insert); } catch (e) { done = false; }
+    if (document.activeElement === text) {  // not while a dialog holds the focus
+      try { done = document.execCommand("insertText", false, insert); } catch (e) { done = false; }
+    }
     if (!done || text.value.slice(start, start + insert.length) !== insert) {
       text.setRangeText(insert, start, end, "end");
       text.dispatchEvent(new Event("input", { bubbles: true }));
@@ -108,14 +110,52 @@
     return "the server answered " + xhr.status;
   }
 
+  // Ask for each image's description in turn (a <dialog>; window.prompt where there is none).
+  var dialog = document.getElementById("image-alt-dialog");
+  var altQueue = Promise.resolve();
+  function askOnce(name, ticket) {
+    return new Promise(function (resolve) {
+      var clean = function (value) { return (value || "").replace(/[\[\]\r\n]+/g, " ").trim(); };
+      if (!dialog || typeof dialog.showModal !== "function") {
+        resolve(clean(window.prompt("Describe the image for people who cannot see it:", "")));
+        return;
+      }
+      var input = document.getElementById("image-alt");
+      document.getElementById("image-alt-name").textContent = name;
+      input.value = "";
+      dialog.returnValue = "";
+      dialog.addEventListener("close", function done() {
+        dialog.removeEventListener("close", done);
+        ticket.showing = false;
+        resolve(dialog.returnValue === "insert" ? clean(input.value) : "");
+        text.focus();
+      });
+      ticket.showing = true;
+      dialog.showModal();
+      input.focus();
+    });
+  }
+  // Returns a ticket: .answer resolves with the description; .cancel() drops the question.
+  function askAlt(name) {
+    var ticket = { cancelled: false, showing: false };
+    ticket.answer = altQueue.then(function () {
+      return ticket.cancelled ? "" : askOnce(name, ticket);
+    });
+    ticket.cancel = function () {
+      ticket.cancelled = true;
+      if (ticket.showing) dialog.close("skip");
+    };
+    altQueue = ticket.answer;
+    return ticket;
+  }
+
   var uploads = 0;
   function upload(file) {
     if (!IMAGE_TYPES.test(file.type)) {
       say("Not added: “" + file.name + "” is not a JPEG, PNG, GIF or WebP image.", true);
       return;
     }
-    var alt = window.prompt("Describe the image for people who cannot see it (alt text):", "");
-    alt = (alt || "").replace(/[\[\]\r\n]+/g, " ").trim();
+    var altAsked = askAlt(file.name || "pasted image");
     uploads += 1;
     var marker = "![Uploading " + (file.name || "image").replace(/[\[\]\r\n]+/g, " ") + " #" + uploads + "…]()";
     var at = text.selectionEnd;
@@ -151,14 +191,19 @@
       var answer = null;
       try { answer = JSON.parse(xhr.responseText); } catch (e) { answer = null; }
       if (xhr.status === 201 && answer && answer.url) {
-        swapMarker("![" + alt + "](" + answer.url + ")");
-        say("Image added.");
+        say("Uploaded " + file.name + ".");
+        altAsked.answer.then(function (alt) {
+          swapMarker("![" + alt + "](" + answer.url + ")");
+          say("Image added.");
+        });
       } else {
+        altAsked.cancel();
         swapMarker("");
         say("Image not added: " + uploadError(xhr) + ".", true);
       }
     });
     xhr.addEventListener("error", function () {
+      altAsked.cancel();
       swapMarker("");
       say("Image not added: " + uploadError(xhr) + ". Your text is unchanged.", true);
     });
