@@ -382,3 +382,9 @@ def test_update_on_a_scheduled_post_changes_whether_it_is_emailed(owner):
     saved_id(owner.save(post_id, title="Maybe mail", published_at=when))  # box unticked
     post = fresh(post_id)
     assert post.status == "scheduled" and not post.email_when_published
+
+
+def test_open_preview_drops_an_unsafe_feature_image_address(owner):
+    response = owner.client.post("/admin/preview", data={
+        "csrf_token": owner.token, "title": "Unsafe", "feature_image": "javascript:alert(1)"})  # fmt: skip
+    assert response.status_code == 200 and "javascript:" not in response.text

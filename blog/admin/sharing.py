@@ -58,6 +58,8 @@ def _typed_view() -> SimpleNamespace:
     """Build the reader's view of the editor's fields as typed (nothing is saved)."""
     form = parse_post(request.form)
     values = form.values
+    if "feature_image" in form.errors:  # not a safe address: show no image rather than it
+        values["feature_image"] = None
     html = render_markdown(values.get("markdown") or "")
     text = plain_text(html)
     names = [name.lower() for name in values.get("tags") or []]
