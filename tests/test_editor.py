@@ -206,13 +206,30 @@ def test_the_editor_of_a_scheduled_post_that_went_live_offers_update_and_email(o
         owner.save(title="Was scheduled", action="schedule", published_at=future(hours=1))
     )
     _go_live(post_id)
-    page = owner.client.get(f"/admin/posts/{post_id}/")
-    assert fresh(post_id).status == "published"
+    page = owner.client.get(f"/admin/posts/{post_id}/")  # a GET changes nothing
     assert 'value="email">Email subscribers</button>' in page.text
     update = owner.save(post_id, title="Was scheduled", markdown="Edited after.",
                         version=version_in(page.text),
                         published_at=re.search(r'name="published_at" value="([^"]+)"', page.text)[1])  # fmt: skip
-    assert update.status_code == 303 and fresh(post_id).markdown == "Edited after."
+    post = fresh(post_id)
+    assert update.status_code == 303 and post.markdown == "Edited after."
+    assert post.status == "published"
+
+
+def test_saving_a_due_scheduled_post_still_sends_its_go_live_mail(owner, app, smtp_sink):
+    app.config["MAIL_BACKGROUND_SENDER"] = False
+    db.session.add(Subscriber(email="due@example.com", status="confirmed"))
+    db.session.commit()
+    post_id = saved_id(owner.save(title="Due", action="schedule", published_at=future(hours=1),
+                                  email_when_published="on"))  # fmt: skip
+    _go_live(post_id)  # the clock passes its time before any sender ran
+    db.session.rollback()
+    opened = version_in(owner.client.get(f"/admin/posts/{post_id}/").text)
+    update = owner.save(post_id, title="Due", markdown="Fixed a typo.", version=opened)
+    assert update.status_code == 303, update.text[:500]
+    assert fresh(post_id).status == "published"
+    send(app)
+    assert [m[1] for m in smtp_sink.messages] == [["due@example.com"]]
 
 
 def test_send_status_shows_queued_sent_and_failures_with_reasons(owner, make_post):

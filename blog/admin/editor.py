@@ -108,9 +108,7 @@ def new_post():
 
 @bp.get("/admin/posts/<int:post_id>/")
 def edit_post(post_id: int):
-    """Show the editor for a post (a scheduled post that is due is published first)."""
-    if publish_due_posts():
-        db.session.commit()
+    """Show the editor for a post."""
     return _editor(_editable(post_id))
 
 
@@ -124,6 +122,7 @@ def save(post_id: int | None = None):
     an older version than the stored one answers 409 with both texts (Ghost refuses such a
     save too); nothing is written then.
     """
+    publish_due_posts()  # a scheduled post whose time came is published (and emailed) first
     post = _target(post_id)
     existed = post.id is not None
     shown = post if existed else None

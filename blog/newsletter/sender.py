@@ -41,8 +41,8 @@ def run(
             wake.clear()
         try:
             with app.app_context():
-                if publish_due_posts():  # scheduled posts go live, their newsletters queue
-                    db.session.commit()
+                publish_due_posts()  # scheduled posts go live, their newsletters queue
+                db.session.commit()  # (and SQLite's write lock is not held meanwhile)
                 total.add(deliver_due(stop=stop))
                 if time.monotonic() - last_purge >= PURGE_EVERY:
                     last_purge = time.monotonic()

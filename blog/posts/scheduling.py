@@ -6,7 +6,7 @@ later query agree, and sends the newsletter the author asked for when scheduling
 the same with its scheduler: the post is published at its time and the email goes out then.
 
 Whatever runs first does it: the mail sender's loop (`flask worker` or the thread inside
-each web process), and the admin screens before they read posts. Each post is claimed by one
+each web process), an editor save, and `send-newsletter`. Each post is claimed by one
 conditional UPDATE, so two processes never publish or email it twice.
 """
 
@@ -28,33 +28,29 @@ def publish_due_posts() -> list[int]:
     Returns the ids of the posts this call published. Flushes; the caller commits.
     """
     now = utcnow()
-    due = db.session.scalars(
-        select(Post.id).where(Post.status == "scheduled", Post.published_at <= now)
+    due = db.session.execute(
+        select(Post.id, Post.email_when_published, Post.type).where(
+            Post.status == "scheduled", Post.published_at <= now
+        )
     ).all()
     published = []
-    for post_id in due:
+    for post_id, email, kind in due:
         claimed = db.session.execute(
             update(Post)
             .where(Post.id == post_id, Post.status == "scheduled", Post.published_at <= now)
-            .values(status="published")
+            # Going live is not an edit: keep updated_at, so open editors can still save.
+            .values(status="published", email_when_published=False, updated_at=Post.updated_at)
             .execution_options(synchronize_session=False)
         ).rowcount
-        if claimed:
-            published.append(post_id)
-    for post_id in published:
+        if not claimed:
+            continue  # another process published it first
+        published.append(post_id)
         post = db.session.get(Post, post_id, populate_existing=True)
-        if post is not None and post.email_when_published:
-            _send_newsletter(post)
+        if email and kind == "post" and post is not None:
+            from blog.newsletter.services import queue_post_newsletter  # the newsletter's
+
+            queue_post_newsletter(post)
     if published:
+        db.session.flush()
         log.info("Published %s scheduled posts", len(published))
     return published
-
-
-def _send_newsletter(post: Post) -> None:
-    """Queue the post's newsletter and clear its go-live flag (queueing is idempotent)."""
-    from blog.newsletter.services import queue_post_newsletter  # the newsletter's sender
-
-    post.email_when_published = False
-    if post.type == "post":
-        queue_post_newsletter(post)
-    db.session.flush()
