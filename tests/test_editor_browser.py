@@ -186,7 +186,9 @@ def admin_screens(make_user, make_post) -> tuple[str, list[str]]:
     post.markdown += "\n\nMore."
     page = make_post("About", type="page")
     db.session.add(Subscriber(email="reader@example.com", status="confirmed"))
-    db.session.add(PostRevision(post_id=post.id, title="Screens", markdown="Old line.\nSome *text*."))
+    db.session.add(
+        PostRevision(post_id=post.id, title="Screens", markdown="Old line.\nSome *text*.")
+    )
     db.session.commit()
     paths = ["/admin/", "/admin/posts/new", f"/admin/posts/{post.id}/", f"/admin/posts/{post.id}/history/",
              "/admin/pages/", "/admin/subscribers/", "/admin/staff/", "/admin/tags/", "/admin/settings/", "/admin/profile/", f"/admin/posts/{page.id}/"]  # fmt: skip

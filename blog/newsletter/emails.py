@@ -86,7 +86,8 @@ class PostMail:
     def of(cls, post: Post) -> PostMail:
         base = current_app.config["SITE_URL"].rstrip("/")
         # Stored HTML links site paths ("/uploads/..."); a mail needs absolute addresses.
-        html = re.sub(r'(\s(?:href|src)=")/(?!/)', rf"\1{base}/", inline_styles(post.html))  # mail drops classes
+        # Mail clients drop classes: highlighted code gets its colours inline.
+        html = re.sub(r'(\s(?:href|src)=")/(?!/)', rf"\1{base}/", inline_styles(post.html))
         image = post.feature_image or ""
         return cls(
             id=post.id,
