@@ -405,3 +405,20 @@ def test_open_preview_drops_an_unsafe_feature_image_address(owner):
     response = owner.client.post("/admin/preview", data={
         "csrf_token": owner.token, "title": "Unsafe", "feature_image": "javascript:alert(1)"})  # fmt: skip
     assert response.status_code == 200 and "javascript:" not in response.text
+
+
+def test_autosaves_within_ten_minutes_update_one_revision_and_explicit_saves_add_one(owner):
+    first = owner.autosave(title="Typing", markdown="a")
+    post_id = int(re.search(r'id="post-id" value="(\d+)"', first.text)[1])
+    for text in ("ab", "abc", "abcd"):
+        version = fresh(post_id).updated_at.isoformat(timespec="microseconds")
+        owner.autosave(post_id=post_id, title="Typing", markdown=text, version=version)
+    revisions = db.session.scalars(
+        select(PostRevision).where(PostRevision.post_id == post_id)
+    ).all()
+    assert [r.markdown for r in revisions] == ["abcd"]
+    saved_id(owner.save(post_id, title="Typing", markdown="abcde"))
+    revisions = db.session.scalars(
+        select(PostRevision).where(PostRevision.post_id == post_id).order_by(PostRevision.id)
+    ).all()
+    assert [r.markdown for r in revisions] == ["abcd", "abcde"]

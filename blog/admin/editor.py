@@ -255,7 +255,7 @@ def autosave():
         )
     try:
         services.save_post(post, form.values, current_user)
-        record_revision(post, current_user)
+        record_revision(post, current_user, background=True)
     except services.PostError as error:
         db.session.rollback()
         return _saved(post if existed else None, 422, "Not saved: " + error.message)

@@ -8,20 +8,27 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import delete, select
 
 from blog.extensions import db
-from blog.models import Post, PostRevision, User
+from blog.models import Post, PostRevision, User, utcnow
 
 KEEP_SAVES = 20
+BACKGROUND_INTERVAL = timedelta(minutes=10)  # Ghost's revision interval for autosaves
 
 
-def record_revision(post: Post, user: User | None, reason: str = "save") -> PostRevision | None:
+def record_revision(
+    post: Post, user: User | None, reason: str = "save", background: bool = False
+) -> PostRevision | None:
     """Keep the post's title and text as a revision (reason: save, publish or restore).
 
-    A save that changed neither title nor text adds nothing (autosave runs often), unless
-    it publishes or restores. Older save revisions beyond KEEP_SAVES are deleted. Flushes.
+    A save that changed neither title nor text adds nothing, unless it publishes or
+    restores. A background save (autosave) within BACKGROUND_INTERVAL of the same person's
+    last save revision updates that one instead, as Ghost's post revisions do, so a few
+    minutes of typing do not push the last 20 out. Older save revisions beyond KEEP_SAVES
+    are deleted. Flushes.
     """
     latest = db.session.scalar(
         select(PostRevision)
@@ -35,13 +42,24 @@ def record_revision(post: Post, user: User | None, reason: str = "save") -> Post
     )
     if unchanged and reason == "save":
         return None
+    author_id = user.id if user is not None else None
+    if (
+        background
+        and latest is not None
+        and latest.reason == "save"
+        and latest.author_id == author_id
+        and utcnow() - latest.created_at < BACKGROUND_INTERVAL
+    ):
+        latest.title, latest.markdown, latest.created_at = post.title, post.markdown, utcnow()
+        db.session.flush()
+        return latest
     if unchanged and reason == "publish" and latest.reason == "save":
         latest.reason = "publish"  # the same text, now the one readers got
         db.session.flush()
         return latest
     revision = PostRevision(
         post_id=post.id,
-        author_id=user.id if user is not None else None,
+        author_id=author_id,
         title=post.title,
         markdown=post.markdown,
         reason=reason,
