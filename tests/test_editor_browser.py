@@ -133,13 +133,14 @@ def test_picking_an_image_from_the_toolbar_inserts_it(page, live_server, make_us
     )
 
 
+@pytest.mark.parametrize("scripts", [True, False], ids=["js", "no-js"])
 def test_two_tabs_the_older_save_gets_both_texts_and_loses_nothing(
-    browser, live_server, make_user, make_post
+    browser, live_server, make_user, make_post, scripts
 ):
     email = staff(make_user, role="owner")
     post_id = make_post("Two tabs", body="Original.").id
     db.session.rollback()
-    context = browser.new_context()
+    context = browser.new_context(java_script_enabled=scripts)
     first, second = context.new_page(), context.new_page()
     sign_in(first, live_server, email)
     for tab in (first, second):
@@ -260,3 +261,27 @@ def test_publish_and_email_shows_the_send_status_updating_while_it_runs(
     run(app, threading.Event(), burst=True)  # the sender works through the outbox
     expect(status).to_contain_text("Finished · sent 2", timeout=10_000)  # no reload
     assert sorted(m[1][0] for m in smtp_sink.messages) == ["one@example.com", "two@example.com"]
+
+
+def test_two_tabs_on_a_draft_autosave_warns_and_save_shows_both(browser, live_server, make_user):
+    email = staff(make_user, role="author")
+    context = browser.new_context()
+    first, second = context.new_page(), context.new_page()
+    sign_in(first, live_server, email)
+    first.goto(live_server + "/admin/posts/new")
+    first.get_by_label("Title", exact=True).fill("Draft in two tabs")
+    first.locator("#field-markdown").press_sequentially("First tab.")
+    expect(first.locator("#autosave-status")).to_contain_text("Saved at", timeout=10_000)
+    second.goto(first.url)  # the edit URL autosave gave the first tab
+    first.locator("#field-markdown").press("Control+End")
+    first.locator("#field-markdown").press_sequentially(" More from the first.")
+    expect(first.locator("#autosave-status")).to_contain_text("Saved at", timeout=10_000)
+    second.locator("#field-markdown").press("Control+End")
+    second.locator("#field-markdown").press_sequentially(" Second tab.")
+    expect(second.locator("#autosave-status")).to_contain_text(
+        "changed in another tab", timeout=10_000
+    )
+    second.get_by_role("button", name="Save draft").click()
+    expect(second.locator("#conflict-markdown")).to_have_value("First tab. More from the first.")
+    expect(second.locator("#field-markdown")).to_have_value("First tab. Second tab.")
+    context.close()
