@@ -333,7 +333,10 @@ def test_create_user_refuses_a_second_owner(runner, make_user):
 
 def test_the_owner_transfers_ownership_to_an_administrator(owner, make_user):
     admin = make_user(role="administrator", name="Ann Admin")
-    assert "Make owner" in owner.client.get("/admin/staff/").text
+    assert "Make owner…" in owner.client.get("/admin/staff/").text
+    confirm = owner.client.get(f"/admin/staff/{admin.id}/transfer-ownership")
+    assert confirm.status_code == 200 and "Make Ann Admin the owner?" in confirm.text
+    assert db.session.get(User, admin.id).role == "administrator"  # asking changes nothing
     response = owner.client.post(f"/admin/staff/{admin.id}/transfer-ownership",
                                  data={"csrf_token": owner.token})  # fmt: skip
     assert response.status_code == 303

@@ -1,4 +1,4 @@
-"""The editor: write, preview, autosave, publish, schedule, unpublish and delete posts."""
+"""The editor: write, autosave, publish, schedule, unpublish and delete posts and pages."""
 
 from __future__ import annotations
 

@@ -127,10 +127,14 @@ def activate(user_id: int):
     return redirect(url_for("admin.staff"), 303)
 
 
-@bp.post("/admin/staff/<int:user_id>/transfer-ownership")
+@bp.route("/admin/staff/<int:user_id>/transfer-ownership", methods=["GET", "POST"])
 def transfer_ownership(user_id: int):
-    """Hand the blog's ownership to an administrator; the owner becomes an administrator."""
+    """Ask to confirm, then hand ownership to an administrator (the owner becomes one)."""
     successor = db.get_or_404(User, user_id)
+    if current_user.role != "owner":
+        abort(403)
+    if request.method == "GET":
+        return render_template("admin/transfer_ownership.html", successor=successor)
     try:
         accounts.transfer_ownership(current_user, successor)
     except accounts.AccountError as error:
