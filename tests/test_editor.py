@@ -425,3 +425,15 @@ def test_autosaves_within_ten_minutes_update_one_revision_and_explicit_saves_add
         select(PostRevision).where(PostRevision.post_id == post_id).order_by(PostRevision.id)
     ).all()
     assert [r.markdown for r in revisions] == ["abcd", "abcde"]
+
+
+def test_a_bad_feature_image_on_a_new_post_keeps_the_text_at_the_new_post_url(owner):
+    import io
+
+    response = owner.client.post("/admin/posts/new", data={
+        "csrf_token": owner.token, "title": "With a picture", "markdown": "Words first.",
+        "action": "publish", "feature_image_file": (io.BytesIO(b"<html>no</html>"), "x.png")},
+        content_type="multipart/form-data")  # fmt: skip
+    assert response.status_code in (400, 415)
+    assert 'action="/admin/posts/new"' in response.text and "Words first." in response.text
+    assert db.session.scalar(select(func.count()).select_from(Post)) == 0
