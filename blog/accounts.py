@@ -44,6 +44,14 @@ def create_user(email: str, name: str, role: str, password: str, **profile) -> U
     if role not in ROLES:
         raise AccountError(f"Role must be one of: {', '.join(ROLES)}.")
     check_password_rules(password)
+    owner = (
+        db.session.scalar(db.select(User).where(User.role == "owner")) if role == "owner" else None
+    )
+    if owner is not None:  # Ghost has exactly one owner; ownership moves by transfer
+        raise AccountError(
+            f"This blog already has an owner ({owner.email}). Create an administrator; the "
+            "owner can then transfer ownership on the Staff screen."
+        )
     if db.session.scalar(db.select(User.id).where(db.func.lower(User.email) == email)):
         raise AccountError(f"There is already an account for {email}.")
     user = User(
@@ -127,3 +135,16 @@ def role_required(minimum: str):
         return guarded
 
     return decorate
+
+
+def transfer_ownership(owner: User, successor: User) -> None:
+    """Make successor the owner and owner an administrator (Ghost's ownership transfer).
+
+    Raises AccountError unless owner is the owner and successor an active administrator.
+    """
+    if owner.role != "owner":
+        raise AccountError("Only the owner can transfer ownership.")
+    if successor.id == owner.id or successor.role != "administrator" or not successor.is_active:
+        raise AccountError("Ownership can go to an active administrator only.")
+    owner.role, successor.role = "administrator", "owner"
+    db.session.flush()

@@ -15,11 +15,12 @@ from functools import cache, partial
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urljoin, urlsplit
 
+from blog.highlight import TOKEN_CLASS, highlight
 from blog.xmlchars import NOT_XML
 
 ALLOWED_TAGS = frozenset(
     "p br hr h2 h3 h4 blockquote ul ol li strong b em i u s sub sup code pre a img "
-    "figure figcaption table thead tbody tr th td abbr".split()
+    "figure figcaption table thead tbody tr th td abbr span".split()
 )
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
 LANGUAGE_CLASS = re.compile(r"^language-[a-z0-9]+$")
@@ -58,6 +59,8 @@ def _allowed_attribute(tag: str, name: str, value: str) -> bool:
     """Allow only the attributes a post needs; code may carry one language class."""
     if tag == "code" and name == "class":
         return bool(LANGUAGE_CLASS.match(value))
+    if tag == "span":  # Pygments' token spans in highlighted code (blog/highlight.py)
+        return name == "class" and bool(TOKEN_CLASS.match(value))
     if tag == "a" and name == "target":
         return value == "_blank"
     if tag == "a" and name == "rel":
@@ -172,7 +175,10 @@ def _renderers() -> tuple:
     from markdown_it import MarkdownIt
 
     markdown = (
-        MarkdownIt("commonmark", {"html": True, "linkify": False, "maxNesting": MAX_NESTING})
+        MarkdownIt(
+            "commonmark",
+            {"html": True, "linkify": False, "maxNesting": MAX_NESTING, "highlight": highlight},
+        )
         .enable("table")
         .enable("strikethrough")
     )

@@ -1,4 +1,4 @@
-"""The editor: write, preview, autosave, publish, schedule, unpublish and delete posts."""
+"""The editor: write, autosave, publish, schedule, unpublish and delete posts and pages."""
 
 from __future__ import annotations
 
@@ -6,15 +6,17 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 
 from blog import images
-from blog.admin import services
+from blog.admin import editing, services
 from blog.admin.forms import MAX_MARKDOWN, Form, parse_post
 from blog.admin.views import bp
 from blog.authors.permissions import can
 from blog.bounds import parse_int
-from blog.content import nesting_problem, render_markdown
+from blog.content import render_markdown
 from blog.extensions import db, expect_writes
-from blog.htmx import is_htmx, render
+from blog.htmx import is_htmx
 from blog.models import Post, utcnow
+from blog.posts.revisions import record_revision
+from blog.posts.scheduling import publish_due_posts
 from blog.transactions import release_write_lock
 
 # What each button needs beyond editing the post.
@@ -52,6 +54,7 @@ def _fields(post: Post | None, form: Form | None) -> dict:
         fields = {name: form.data.get(name, "") for name in (*FIELDS, "tags", "authors")}
         fields["published_at"] = form.data.get("published_at", "")
         fields["featured"] = form.data.get("featured") == "on"
+        fields["email_when_published"] = form.data.get("email_when_published") == "on"
         return fields
     fields = {name: (getattr(post, name) or "") if post else "" for name in FIELDS}
     fields["tags"] = ", ".join(tag.name for tag in post.tags) if post else ""
@@ -59,13 +62,23 @@ def _fields(post: Post | None, form: Form | None) -> dict:
     published_at = post.published_at if post else None
     fields["published_at"] = f"{published_at:%Y-%m-%dT%H:%M}" if published_at else ""
     fields["featured"] = bool(post and post.featured)
+    fields["email_when_published"] = bool(post and post.email_when_published)
     return fields
 
 
 def _editor(post: Post | None, form: Form | None = None, status: int = 200, **extra):
-    """Render the editor for post (None: a new one), echoing form input when given."""
+    """Render the editor for post (None: a new one), echoing form input when given.
+
+    The version field carries the post's updated_at (what this editor started from); a
+    conflict passes the version it was compared with, so saving again overwrites knowingly.
+    """
     fields = _fields(post, form)
+    kind = post.type if post is not None else _new_type()
     context = {
+        "kind": kind,
+        "version": editing.version_of(post) if post is not None else "",
+        "deliveries": editing.send_status(post) if post is not None else None,
+        "words": editing.word_count(fields["markdown"]),
         "post": post,
         "form": form,
         "fields": fields,
@@ -81,9 +94,15 @@ def _editor(post: Post | None, form: Form | None = None, status: int = 200, **ex
     return render_template("admin/editor.html", **context), status
 
 
+def _new_type() -> str:
+    """Return what a new editor writes: a page when asked (?type=page or the form's field)."""
+    wanted = request.values.get("type")
+    return "page" if wanted == "page" else "post"
+
+
 @bp.get("/admin/posts/new")
 def new_post():
-    """Show an empty editor."""
+    """Show an empty editor (for a static page with ?type=page)."""
     if not can(current_user, "post.create"):
         abort(403)
     return _editor(None)
@@ -98,16 +117,28 @@ def edit_post(post_id: int):
 @bp.post("/admin/posts/new")
 @bp.post("/admin/posts/<int:post_id>/")
 def save(post_id: int | None = None):
-    """Save the editor, then publish, schedule, unpublish or email as the button asked."""
+    """Save the editor, then publish, schedule, unpublish or email as the button asked.
+
+    Every failure re-renders the editor with everything typed, at a URL that works: the
+    post's own when it exists, /admin/posts/new when it does not. A save that started from
+    an older version than the stored one answers 409 with both texts (Ghost refuses such a
+    save too); nothing is written then.
+
+    Markdown is rendered and a feature image re-encoded with no transaction open, so the
+    write that follows holds SQLite's lock for milliseconds (issue 10); the version check runs
+    inside that write, so two tabs cannot both pass it.
+    """
     post = _target(post_id)
+    existed = post.id is not None
+    shown = post if existed else None
     form = parse_post(request.form)
     action = form.values["action"]
     permission = ACTION_PERMISSIONS.get(action)
-    if permission and not can(current_user, permission, post if post.id else None):
+    if permission and not can(current_user, permission, post if existed else None):
         abort(403)
     if not form.ok:
         too_long = len(request.form.get("markdown", "")) > MAX_MARKDOWN
-        return _editor(post if post.id else None, form, 413 if too_long else 422)
+        return _editor(shown, form, 413 if too_long else 422)
     release_write_lock()  # render and re-encode with no lock held; the write takes milliseconds
     body = services.render_body(form.values["markdown"])
     upload = request.files.get("feature_image_file")
@@ -117,16 +148,23 @@ def save(post_id: int | None = None):
             form.values["remove_feature_image"] = False
         except images.UploadError as error:
             form.errors["feature_image_file"] = error.message
-            return _editor(post if post.id else None, form, error.status)
+            return _editor(shown, form, error.status)
+    publish_due_posts()  # a scheduled post whose time came is published (and emailed) first
+    if existed and not editing.same_version(post, request.form.get("version"), form.values):
+        db.session.rollback()
+        _forget_upload(form, upload)
+        return _editor(shown, form, 409, conflict=editing.conflict(post))
     try:
         services.save_post(post, form.values, current_user, body)
-        _apply_action(post, action, form.values["published_at"])
+        action = _apply_action(post, action, form.values)
+        published = action in ("publish", "schedule", "email")  # kept beyond the last 20
+        record_revision(post, current_user, "publish" if published else "save")
         db.session.commit()
     except services.PostError as error:
         db.session.rollback()
         _forget_upload(form, upload)
         form.errors[error.field] = error.message
-        return _editor(post if post.id else None, form, 422)
+        return _editor(shown, form, 422)
     except BaseException:
         db.session.rollback()
         _forget_upload(form, upload)
@@ -157,26 +195,44 @@ def _target(post_id: int | None) -> Post:
         return _editable(post_id)
     if not can(current_user, "post.create"):
         abort(403)
-    return services.new_post()
+    post = services.new_post()
+    post.type = _new_type()
+    return post
 
 
-def _apply_action(post: Post, action: str, when) -> None:
-    """Change the post's status as the pressed button asks; raise PostError."""
+def _apply_action(post: Post, action: str, values: dict) -> str:
+    """Change the post's status as the pressed button asks; return what was done.
+
+    Publish (or Publish and email) with a future date schedules the post for that date,
+    never dropping it; the email then goes out when the post goes live. Raise PostError.
+    """
+    when = values["published_at"]
+    future = when is not None and when > utcnow()
+    if action in ("publish", "email") and future and post.status == "draft":
+        action, values["email_when_published"] = "schedule", action == "email"
     if action in ("publish", "email"):
         services.publish(post, when)
     elif action == "schedule":
         services.schedule(post, when)
+        post.email_when_published = bool(values.get("email_when_published")) and can(
+            current_user, "post.email"
+        )
     elif action == "unpublish":
         services.unpublish(post)
+        post.email_when_published = False
     else:
         services.update_date(post, when)
+        if post.status == "scheduled" and can(current_user, "post.email"):
+            post.email_when_published = bool(values.get("email_when_published"))
+    return action
 
 
 def _after_save(post: Post, action: str) -> None:
     """Tell the writer what happened, and hand the post to the newsletter when asked."""
     messages = {
         "publish": "Published.",
-        "schedule": f"Scheduled for {post.published_at:%d %b %Y %H:%M} UTC."
+        "schedule": f"Scheduled for {post.published_at:%d %b %Y %H:%M} UTC"
+        + (", and it will be emailed to subscribers then." if post.email_when_published else ".")
         if post.published_at
         else "Scheduled.",
         "unpublish": "Unpublished: the post is a draft again.",
@@ -205,18 +261,26 @@ def _after_save(post: Post, action: str) -> None:
 def autosave():
     """Save a draft in the background; answer with the status line (and the new post's id)."""
     post = _target(None)
-    if post.id is not None and post.status != "draft":
+    existed = post.id is not None
+    if existed and post.status != "draft":
         return _saved(post, 409, "Published posts are not saved automatically: press Update.")
     form = parse_post(request.form)
+    if existed and not editing.same_version(post, request.form.get("version"), form.values):
+        return _saved(None, 409, editing.STALE_AUTOSAVE)
     if not form.ok:
-        return _saved(post, 422, "Not saved: " + next(iter(form.errors.values())))
+        return _saved(
+            post if existed else None, 422, "Not saved: " + next(iter(form.errors.values()))
+        )
     release_write_lock()
     body = services.render_body(form.values["markdown"])
+    if existed and not editing.same_version(post, request.form.get("version"), form.values):
+        return _saved(None, 409, editing.STALE_AUTOSAVE)  # saved by another tab meanwhile
     try:
         services.save_post(post, form.values, current_user, body)
+        record_revision(post, current_user, background=True)
     except services.PostError as error:
         db.session.rollback()
-        return _saved(post if post.id else None, 422, "Not saved: " + error.message)
+        return _saved(post if existed else None, 422, "Not saved: " + error.message)
     db.session.commit()
     if not is_htmx():
         return redirect(url_for("admin.edit_post", post_id=post.id), 303)
@@ -226,22 +290,11 @@ def autosave():
 def _saved(post: Post | None, status: int, error: str | None):
     """Render the autosave status line."""
     saved_at = utcnow() if error is None else None
-    page = render_template("admin/_autosave.html", post=post, error=error, saved_at=saved_at)
-    return page, status
-
-
-@bp.post("/admin/preview")
-def preview():
-    """Render Markdown the way readers will see it (sanitised), for the live preview."""
-    markdown = request.form.get("markdown", "")[:500_000].replace("\x00", "")
-    title = " ".join(request.form.get("title", "").split())[:255]
-    return render(
-        "admin/preview.html",
-        "admin/_preview.html",
-        html=render_markdown(markdown),
-        title=title,
-        problem=nesting_problem(markdown),  # what saving would refuse, said before it is lost
+    version = editing.version_of(post) if post is not None and error is None else None
+    page = render_template(
+        "admin/_autosave.html", post=post, error=error, saved_at=saved_at, version=version
     )
+    return page, status
 
 
 @bp.route("/admin/posts/<int:post_id>/delete", methods=["GET", "POST"])

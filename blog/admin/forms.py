@@ -89,6 +89,7 @@ def parse_post(data: MultiDict) -> Form:
     image_url(form, "feature_image", "Feature image")
     form.values["remove_feature_image"] = data.get("remove_feature_image") == "on"
     form.values["featured"] = data.get("featured") == "on"
+    form.values["email_when_published"] = data.get("email_when_published") == "on"
     names_list(form, "tags", "Tags", MAX_TAGS)
     names_list(form, "authors", "Authors", 10)
     parse_datetime(form, "published_at")

@@ -52,7 +52,7 @@ def list_posts(
     per_page: int = 25,
 ) -> AdminPage:
     """Return one page of the posts user may see, newest change first, filtered."""
-    stmt = select(Post)
+    stmt = select(Post).where(Post.type == "post")  # static pages have their own list
     if not can(user, "post.view_all"):
         author = user
     if author is not None:
@@ -315,7 +315,9 @@ def update_date(post: Post, when: datetime | None) -> None:
     """Apply an edited publication date to a published or scheduled post; raise PostError."""
     if when is None or post.status == "draft":
         return
-    if post.status == "scheduled":
+    if post.status == "scheduled" and when <= utcnow():
+        post.status, post.published_at = "published", when  # its time has passed: it is live
+    elif post.status == "scheduled":
         schedule(post, when)
     elif when > utcnow():
         raise PostError("published_at", "To publish later, unpublish the post and schedule it.")

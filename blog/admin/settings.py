@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
 from blog import images
 from blog.admin import store
@@ -11,6 +12,8 @@ from blog.admin.forms import parse_settings
 from blog.admin.views import bp
 from blog.authors.permissions import can
 from blog.extensions import db
+from blog.models import Post
+from blog.posts.services import visible
 from blog.site import settings as site_settings
 from blog.transactions import release_write_lock
 
@@ -18,8 +21,11 @@ from blog.transactions import release_write_lock
 def _page(values: dict, errors: dict, status: int = 200):
     """Render the settings form with values (stored or as typed) and errors."""
     navigation = list(values.get("navigation") or []) + [{"label": "", "url": ""}] * 2
+    pages = db.session.scalars(
+        select(Post).where(Post.type == "page", visible()).order_by(Post.title)
+    ).all()  # offered as navigation links
     return render_template(
-        "admin/settings.html", values=values, errors=errors, navigation=navigation
+        "admin/settings.html", values=values, errors=errors, navigation=navigation, pages=pages
     ), status
 
 

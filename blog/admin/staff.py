@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
+from blog import accounts
 from blog.accounts import AccountError
 from blog.admin.views import bp
 from blog.authors import services
@@ -124,4 +125,21 @@ def activate(user_id: int):
     user.is_active = True
     db.session.commit()
     flash(f"{user.name} can sign in again.", "success")
+    return redirect(url_for("admin.staff"), 303)
+
+
+@bp.route("/admin/staff/<int:user_id>/transfer-ownership", methods=["GET", "POST"])
+def transfer_ownership(user_id: int):
+    """Ask to confirm, then hand ownership to an administrator (the owner becomes one)."""
+    successor = db.get_or_404(User, user_id)
+    if current_user.role != "owner":
+        abort(403)
+    if request.method == "GET":
+        return render_template("admin/transfer_ownership.html", successor=successor)
+    try:
+        accounts.transfer_ownership(current_user, successor)
+    except accounts.AccountError as error:
+        abort(403 if current_user.role != "owner" else 400, str(error))
+    db.session.commit()
+    flash(f"{successor.name} is now the owner; you are an administrator.", "success")
     return redirect(url_for("admin.staff"), 303)

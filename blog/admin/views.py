@@ -24,7 +24,13 @@ from blog.transactions import release_write_lock
 bp = Blueprint("admin", __name__)
 
 # Screens anyone may open: setup decides for itself; the theme and uploads are public files.
-PUBLIC_ENDPOINTS = {"admin.index", "admin.setup", "admin.theme", "admin.uploaded"}
+PUBLIC_ENDPOINTS = {
+    "admin.index",
+    "admin.setup",
+    "admin.theme",
+    "admin.uploaded",
+    "admin.shared_preview",  # a draft's preview link: the signed token is the permission
+}
 # Sign-in screens carry CSRF tokens and secrets in links, so no cache may keep them.
 NO_STORE_ENDPOINTS = {
     "authors.login",
@@ -118,7 +124,7 @@ def index():
         "admin/index.html",
         "admin/_post_rows.html",
         page=page,
-        status=status,
+        filter_status=status,  # not status=: render() takes that as the HTTP status
         query=query,
         author=author,
         staff=services.staff_members() if can(current_user, "post.view_all") else [],
@@ -176,8 +182,13 @@ def upload():
     if not can(current_user, "upload.create"):
         abort(403)
     release_write_lock()  # re-encoding takes seconds: not while holding SQLite's write lock
+    wants_json = request.accept_mimetypes.best == "application/json"  # the editor's script
     try:
         url = images.save_image(request.files.get("image"))
     except images.UploadError as error:
+        if wants_json:
+            return {"error": error.message}, error.status
         return render("admin/upload.html", "admin/_upload.html", error.status, error=error.message)
+    if wants_json:
+        return {"url": url}, 201
     return render("admin/upload.html", "admin/_upload.html", 201, url=url, error=None)

@@ -77,6 +77,7 @@ RULES: dict[str, Callable[[User, object], bool]] = {
     "staff.invite": _invite,  # subject: role name
     "staff.manage": _manage_user,  # subject: user (change role, deactivate, reactivate)
     "settings.edit": _at_least("administrator"),
+    "subscriber.view": _at_least("editor"),  # the Subscribers screen (role_required("editor"))
 }
 
 

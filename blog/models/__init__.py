@@ -3,6 +3,7 @@
 from blog.models.admin import Invite, LoginAttempt, Setting, SlugRedirect
 from blog.models.base import Base, utcnow
 from blog.models.content import ROLES, Post, PostAuthor, PostTag, Tag, User
+from blog.models.editor import PostRevision
 from blog.models.ghost import GhostImage, Integration
 from blog.models.newsletter import OutboxMessage, Subscriber
 
@@ -16,6 +17,7 @@ __all__ = [
     "OutboxMessage",
     "Post",
     "PostAuthor",
+    "PostRevision",
     "PostTag",
     "Setting",
     "SlugRedirect",

@@ -125,6 +125,10 @@ class Post(Base):
     twitter_image: Mapped[str | None] = mapped_column(String(2000))
     twitter_title: Mapped[str | None] = mapped_column(String(300))
     twitter_description: Mapped[str | None] = mapped_column(String(500))
+    # Schedule's "email subscribers when it goes live": the sender mails it at published_at.
+    email_when_published: Mapped[bool] = mapped_column(default=False, server_default="0")
+    # The secret part of the draft's share link; a new one revokes the old link, None has none.
+    preview_key: Mapped[str | None] = mapped_column(String(64))
 
     author_links: Mapped[list[PostAuthor]] = relationship(
         back_populates="post",

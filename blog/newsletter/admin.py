@@ -22,7 +22,7 @@ def _no_store(response: Response) -> Response:
     return response
 
 
-@bp.get("/admin/subscribers")
+@bp.get("/admin/subscribers/", strict_slashes=False)  # the slash like every admin URL
 @role_required("editor")
 def admin_subscribers():
     """List subscribers with status and dates, newest first, optionally searched."""

@@ -16,6 +16,7 @@ from blog.models import Post
 from blog.models.newsletter import SUBSCRIBER_STATUSES
 from blog.newsletter import sender, services, transfer
 from blog.newsletter.views import bp
+from blog.posts.scheduling import publish_due_posts
 
 
 def _where_mail_goes() -> str:
@@ -62,6 +63,7 @@ def worker(burst: bool, connections: int | None) -> None:
 )
 def send_newsletter(slug: str, queue_only: bool) -> None:
     """Email a published post to every confirmed subscriber, once each however often it runs."""
+    publish_due_posts()  # a scheduled post whose time has come is published: it can be sent
     post = db.session.scalar(select(Post).where(Post.slug == slug))
     if post is None:
         raise click.UsageError(f"There is no post with the slug {slug!r}.")

@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from blog.content import absolute_urls, plain_text
 from blog.extensions import db
+from blog.highlight import inline_styles
 from blog.mail import Builder, Job, compose, default_sender, queue, register_renderer, site_host
 from blog.models import Post, PostAuthor, Subscriber
 from blog.newsletter import mail_body, tokens
@@ -94,7 +95,8 @@ class PostMail:
     def of(cls, post: Post) -> PostMail:
         base = current_app.config["SITE_URL"].rstrip("/")
         # Stored HTML links site paths ("/uploads/..."); a mail needs absolute addresses.
-        html = absolute_urls(post.html, link("posts.post", slug=post.slug))
+        # Mail clients drop classes: highlighted code gets its colours inline.
+        html = absolute_urls(inline_styles(post.html), link("posts.post", slug=post.slug))
         text = plain_text(html, links=True)  # paragraphs, list items and link URLs
         html = mail_body.fit(html)  # 600 px at most, narrower on a phone
         image = post.feature_image or ""

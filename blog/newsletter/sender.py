@@ -19,6 +19,7 @@ from blog.extensions import db
 from blog.mail import Report, deliver_due, purge_finished
 from blog.newsletter import services
 from blog.newsletter.views import bp
+from blog.posts.scheduling import publish_due_posts
 
 log = logging.getLogger(__name__)
 PURGE_EVERY = 600  # seconds between purges: stale pending subscribers, old finished mail
@@ -74,6 +75,8 @@ def run(
             wake.clear()
         try:
             with app.app_context():
+                publish_due_posts()  # scheduled posts go live, their newsletters queue
+                db.session.commit()  # (and SQLite's write lock is not held meanwhile)
                 total.add(deliver_due(stop=stop))
                 if time.monotonic() - last_purge >= PURGE_EVERY:
                     last_purge = time.monotonic()

@@ -40,6 +40,8 @@
     if (watchedForm(event.target)) edits += 1;
   });
   document.addEventListener("submit", function (event) {
+    // "Open preview" submits to a new tab: this page stays, and so do its unsaved changes.
+    if (event.submitter && event.submitter.formTarget === "_blank") return;
     if (watchedForm(event.target)) submitting = true;
   });
   window.addEventListener("beforeunload", function (event) {
