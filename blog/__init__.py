@@ -51,6 +51,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    posts.search.init_app(app)
     return app
 
 

@@ -7,11 +7,14 @@ from werkzeug.exceptions import HTTPException, SecurityError
 from blog.extensions import db
 
 
+PAGES = {403: "errors/403.html", 404: "errors/404.html"}
+
+
 def _page(error: HTTPException):
     """Render an HTTP error in the site's look, keeping its status and headers."""
     if isinstance(error, SecurityError):  # an untrusted Host: no URLs can be built for it
         return error.get_response()
-    template = "errors/404.html" if error.code == 404 else "errors/error.html"
+    template = PAGES.get(error.code or 0, "errors/error.html")
     response = error.get_response()
     response.set_data(render_template(template, error=error))
     response.mimetype = "text/html"

@@ -4,9 +4,11 @@ from blog.models.admin import Invite, LoginAttempt, Setting, SlugRedirect
 from blog.models.base import Base, utcnow
 from blog.models.content import ROLES, Post, PostAuthor, PostTag, Tag, User
 from blog.models.newsletter import OutboxMessage, Subscriber
+from blog.models.search import SEARCH_TABLE
 
 __all__ = [
     "ROLES",
+    "SEARCH_TABLE",
     "Base",
     "Invite",
     "LoginAttempt",
