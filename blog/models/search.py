@@ -29,6 +29,12 @@ POSTGRES_DDL = [
 DROP_DDL = f"DROP TABLE IF EXISTS {SEARCH_TABLE}"
 
 
+def include_name(name: str | None, type_: str, parent_names: dict) -> bool:
+    """Alembic's include_name hook: leave the search index (and FTS5's shadow tables) out of
+    autogenerate and schema comparisons, since no model describes them."""
+    return not (type_ == "table" and name and name.startswith(SEARCH_TABLE))
+
+
 def create_statements(dialect: str) -> list[str]:
     """Return the DDL that builds the search index on dialect ("sqlite" or "postgresql")."""
     return SQLITE_DDL if dialect == "sqlite" else POSTGRES_DDL
