@@ -64,7 +64,9 @@ def test_index_follows_publish_unpublish_edit_and_tag_rename(client, make_post, 
     admin.publish(post)
     db.session.commit()
     assert hits(client, "pelicans") == ["Quiet title"]
-    admin.save_post(post, {"title": "Loud title", "markdown": "Flamingos.", "tags": ["Birds"]}, user)
+    admin.save_post(
+        post, {"title": "Loud title", "markdown": "Flamingos.", "tags": ["Birds"]}, user
+    )
     db.session.commit()
     assert hits(client, "pelicans") == []
     assert hits(client, "flamingos") == ["Loud title"]
