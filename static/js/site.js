@@ -26,6 +26,12 @@
     }
   });
 
+  // The dialog's close button (it only opens with JavaScript, so the button needs no form).
+  document.addEventListener("click", function (event) {
+    var close = event.target.closest && event.target.closest("[data-dialog-close]");
+    if (close && close.closest("dialog")) close.closest("dialog").close();
+  });
+
   // A click on the dialog's backdrop (outside its box) closes it, as Ghost's Portal does.
   document.addEventListener("click", function (event) {
     var dialog = event.target;
