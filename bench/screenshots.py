@@ -70,8 +70,8 @@ def serve(instance: Path):
 
 
 def shoot(base: str, out: Path, full_page: bool, scheme: str) -> list[Path]:
-    """Screenshot the home page, the newest post, a search and the subscribe dialog at each
-    size; return the files written."""
+    """Screenshot the home page, the newest post (its top, and its end: the closing subscribe
+    box and "Read More"), a search and the subscribe dialog at each size; return the files."""
     from playwright.sync_api import sync_playwright
 
     written = []
@@ -90,15 +90,19 @@ def shoot(base: str, out: Path, full_page: bool, scheme: str) -> list[Path]:
                 post_url = page.locator(".card__title a").first.get_attribute("href")
                 suffix = "" if scheme == "light" else f"-{scheme}"
                 pages = (("home", "/"), ("post", post_url), ("search", "/search/?q=notes"))
-                for name, url in (*pages, ("subscribe", "/")):
+                for name, url in (*pages, ("post-end", post_url), ("subscribe", "/")):
                     page.goto(base + url, wait_until="networkidle")
                     if name == "subscribe":  # the header's button opens the dialog
                         page.get_by_role("link", name="Subscribe").first.click()
                         page.locator("#subscribe-dialog[open]").wait_for()
-                    if full_page and name != "subscribe":  # lazy images load once scrolled to
+                    if name == "post-end":  # the closing subscribe box and "Read More"
+                        page.evaluate(LOAD_LAZY_IMAGES)
+                        page.evaluate("document.querySelector('.cta').scrollIntoView()")
+                    if full_page and name not in ("subscribe", "post-end"):  # lazy images
                         page.evaluate(LOAD_LAZY_IMAGES)
                     target = out / f"{name}-{size}{suffix}.png"
-                    page.screenshot(path=str(target), full_page=full_page and name != "subscribe")
+                    whole = full_page and name not in ("subscribe", "post-end")
+                    page.screenshot(path=str(target), full_page=whole)
                     written.append(target)
                 context.close()
         finally:

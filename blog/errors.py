@@ -6,7 +6,6 @@ from werkzeug.exceptions import HTTPException, SecurityError
 
 from blog.extensions import db
 
-
 PAGES = {403: "errors/403.html", 404: "errors/404.html"}
 
 

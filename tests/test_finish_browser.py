@@ -127,6 +127,8 @@ def test_phone_keeps_subscribe_reachable_and_nothing_overflows(page, live_server
     page.goto(live_server + path)
     expect(page.locator(".site-header__cta")).to_be_visible()
     expect(page.locator("#site-search-q")).to_be_visible()
+    title, button = (page.locator(s).bounding_box() for s in (".site-title", ".site-header__cta"))
+    assert title["x"] + title["width"] <= button["x"] or title["y"] + title["height"] <= button["y"]
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
 

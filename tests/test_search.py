@@ -38,6 +38,13 @@ def test_search_finds_title_body_tag_and_author(client, make_post, make_user, ma
     assert hits(client, "HARBOUR wall") == ["Plain title"]  # every word must match
 
 
+def test_a_title_match_ranks_above_many_body_matches(client, make_post):
+    make_post("Pocket tools", body="Notes, notes and more notes. " * 30)
+    make_post("Notes on maps", body="Nothing else here.")
+    make_post("Other", body="Unrelated.")
+    assert hits(client, "notes") == ["Notes on maps", "Pocket tools"]
+
+
 def test_search_stems_words_and_matches_a_prefix_as_you_type(client, make_post):
     make_post("Winter", body="We went walking on frozen lakes.")
     assert hits(client, "walks") == ["Winter"]  # stemming: walks ~ walking

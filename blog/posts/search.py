@@ -92,7 +92,8 @@ def search(query: str, limit: int = 20) -> Results:
     terms = parse_query(query)
     dialect = db.session.get_bind().dialect.name
     if dialect == "sqlite":
-        stmt, params = _sqlite_search(), {"match": _fts5_query(terms)}
+        match = _fts5_query(terms)
+        stmt, params = _sqlite_search(), {"match": match, "title_match": f"title : ({match})"}
     else:
         stmt, params = _postgres_search(), {"tsquery": _tsquery(terms), "config": _config()}
     params.update(now=utcnow(), limit=limit + 1)
@@ -127,7 +128,8 @@ _TSQUERY = "to_tsquery(CAST(:config AS regconfig), :tsquery)"
 
 
 def _sqlite_search():
-    """FTS5 MATCH, ranked by bm25 with the title weighted highest, then newest first."""
+    """FTS5 MATCH: posts whose title has every word first, then by bm25 (title weighted
+    highest), then newest first."""
     posts = Post.__table__
     snippet = f"snippet({SEARCH_TABLE}, 4, '{_HIT_START}', '{_HIT_END}', '…', 24)"
     return (
@@ -135,6 +137,10 @@ def _sqlite_search():
         .select_from(posts.join(_FTS, _FTS.c.rowid == posts.c.id))
         .where(text(f"{SEARCH_TABLE} MATCH :match"), visible(bindparam("now")))
         .order_by(
+            text(
+                f"posts.id IN (SELECT rowid FROM {SEARCH_TABLE} "
+                f"WHERE {SEARCH_TABLE} MATCH :title_match) DESC"
+            ),
             text(f"bm25({SEARCH_TABLE}, 10.0, 4.0, 3.0, 3.0, 1.0)"),
             posts.c.published_at.desc(),
             posts.c.id.desc(),
@@ -144,7 +150,8 @@ def _sqlite_search():
 
 
 def _postgres_search():
-    """tsvector @@ tsquery, ranked by ts_rank over the weighted document, then newest first."""
+    """tsvector @@ tsquery: posts whose title (weight A) has every word first, then by ts_rank
+    over the weighted document, then newest first."""
     posts = Post.__table__
     headline = (
         f"ts_headline(CAST(:config AS regconfig), left(posts.plaintext, 20000), {_TSQUERY}, "
@@ -155,6 +162,7 @@ def _postgres_search():
         .select_from(posts.join(_FTS, _FTS.c.post_id == posts.c.id))
         .where(text(f"{SEARCH_TABLE}.document @@ {_TSQUERY}"), visible(bindparam("now")))
         .order_by(
+            text(f"ts_filter({SEARCH_TABLE}.document, '{{a}}') @@ {_TSQUERY} DESC"),
             text(f"ts_rank({SEARCH_TABLE}.document, {_TSQUERY}) DESC"),
             posts.c.published_at.desc(),
             posts.c.id.desc(),
