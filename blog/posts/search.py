@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
-from sqlalchemy import bindparam, column, event, inspect, select, table, text
+from sqlalchemy import bindparam, column, event, func, inspect, select, table, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -65,6 +65,7 @@ def parse_query(raw: str) -> list[str]:
 class Hit(Card):
     """A post found by a search: its card, and a snippet with the matched words marked."""
 
+    plaintext: str = ""
     snippet: str = ""
 
     @property
@@ -82,23 +83,37 @@ class Results:
 
 
 def search(query: str, limit: int = 20) -> Results:
-    """Find published posts and pages matching every word of query (the last as a prefix, for
-    results as you type), best first: title matches, then excerpt, tags and authors, then body.
+    """Find published posts and pages holding every word of query (the last also as a prefix,
+    for results as you type): first those whose title holds them all, then those whose
+    excerpt, tags or authors do, then the rest (the body); newest first within each group.
 
+    Each group is one index lookup read in post id order that stops at the limit, so a search
+    costs milliseconds however many posts match (relevance scoring such as bm25 would score
+    every match: about a second for a common word at 100,000 posts, docs/benchmarks-search.md).
     Raises QueryError (see parse_query). Uses the session's connection and dialect.
     """
     from blog.extensions import db
 
     terms = parse_query(query)
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "sqlite":
+    if db.session.get_bind().dialect.name == "sqlite":
         match = _fts5_query(terms)
-        stmt, params = _sqlite_search(), {"match": match, "title_match": f"title : ({match})"}
+        tiers = [f"title : ({match})", f"{{excerpt tags authors}} : ({match})", match]
+        stmt, extra = _SQLITE_TIER, {}
     else:
-        stmt, params = _postgres_search(), {"tsquery": _tsquery(terms), "config": _config()}
-    params.update(now=utcnow(), limit=limit + 1)
-    found = _records(stmt, params, Hit)
-    return Results(terms=terms, hits=found[:limit], has_more=len(found) > limit)
+        tiers = [_tsquery(terms, "A"), _tsquery(terms, "BC"), _tsquery(terms)]
+        stmt, extra = _POSTGRES_TIER, {"config": _config()}
+    ids: list[int] = []
+    for match in tiers:
+        wanted = limit + 1 - len(ids)
+        if wanted <= 0:
+            break
+        params = {"match": match, "seen": ids or [-1], "now": utcnow(), "limit": wanted, **extra}
+        ids += db.session.scalars(stmt, params)
+    found = {hit.id: hit for hit in _records(_HITS, {"ids": ids or [-1]}, Hit)}
+    hits = [found[i] for i in ids if i in found]
+    for hit in hits:
+        hit.snippet, hit.plaintext = make_snippet(hit.plaintext, terms), ""
+    return Results(terms=terms, hits=hits[:limit], has_more=len(hits) > limit)
 
 
 def _fts5_query(terms: list[str]) -> str:
@@ -108,11 +123,13 @@ def _fts5_query(terms: list[str]) -> str:
     return " AND ".join([f'"{word}"' for word in whole] + [f'("{last}" OR "{last}"*)'])
 
 
-def _tsquery(terms: list[str]) -> str:
-    """Every word ANDed for to_tsquery (letters and digits only, so no syntax errors); the last
-    also matches as a prefix."""
+def _tsquery(terms: list[str], weights: str = "") -> str:
+    """Every word ANDed for to_tsquery (letters and digits only, so no syntax errors), only in
+    the parts labelled weights (A title, B excerpt, C tags and authors; "" anywhere); the last
+    word also matches as a prefix."""
     *whole, last = terms
-    return " & ".join([*whole, f"{last}:*"])
+    label = f":{weights}" if weights else ""
+    return " & ".join([*(f"{word}{label}" for word in whole), f"{last}:*{weights}"])
 
 
 def _config() -> str:
@@ -124,51 +141,56 @@ def _config() -> str:
 
 
 _FTS = table(SEARCH_TABLE, column("rowid"), column("post_id"), column("document"))
-_TSQUERY = "to_tsquery(CAST(:config AS regconfig), :tsquery)"
-
-
-def _sqlite_search():
-    """FTS5 MATCH: posts whose title has every word first, then by bm25 (title weighted
-    highest), then newest first."""
-    posts = Post.__table__
-    snippet = f"snippet({SEARCH_TABLE}, 4, '{_HIT_START}', '{_HIT_END}', '…', 24)"
-    return (
-        select(*CARD_COLUMNS, text(f"{snippet} AS snippet"))
-        .select_from(posts.join(_FTS, _FTS.c.rowid == posts.c.id))
-        .where(text(f"{SEARCH_TABLE} MATCH :match"), visible(bindparam("now")))
-        .order_by(
-            text(
-                f"posts.id IN (SELECT rowid FROM {SEARCH_TABLE} "
-                f"WHERE {SEARCH_TABLE} MATCH :title_match) DESC"
-            ),
-            text(f"bm25({SEARCH_TABLE}, 10.0, 4.0, 3.0, 3.0, 1.0)"),
-            posts.c.published_at.desc(),
-            posts.c.id.desc(),
-        )
-        .limit(bindparam("limit"))
+_POSTS = Post.__table__
+# One group of hits: visible posts matching, not already found, newest id first, up to limit.
+_SQLITE_TIER = (
+    select(_POSTS.c.id)
+    .select_from(_POSTS.join(_FTS, _FTS.c.rowid == _POSTS.c.id))
+    .where(
+        text(f"{SEARCH_TABLE} MATCH :match"),
+        visible(bindparam("now")),
+        _POSTS.c.id.not_in(bindparam("seen", expanding=True)),
     )
+    .order_by(_FTS.c.rowid.desc())
+    .limit(bindparam("limit"))
+)
+_POSTGRES_TIER = (
+    select(_POSTS.c.id)
+    .select_from(_POSTS.join(_FTS, _FTS.c.post_id == _POSTS.c.id))
+    .where(
+        text(f"{SEARCH_TABLE}.document @@ to_tsquery(CAST(:config AS regconfig), :match)"),
+        visible(bindparam("now")),
+        _POSTS.c.id.not_in(bindparam("seen", expanding=True)),
+    )
+    .order_by(_FTS.c.post_id.desc())
+    .limit(bindparam("limit"))
+)
+_HITS = select(*CARD_COLUMNS, func.substr(_POSTS.c.plaintext, 1, 20_000).label("plaintext")).where(
+    _POSTS.c.id.in_(bindparam("ids", expanding=True))
+)
+_SUFFIXES = ("ing", "es", "ed", "s")
 
 
-def _postgres_search():
-    """tsvector @@ tsquery: posts whose title (weight A) has every word first, then by ts_rank
-    over the weighted document, then newest first."""
-    posts = Post.__table__
-    headline = (
-        f"ts_headline(CAST(:config AS regconfig), left(posts.plaintext, 20000), {_TSQUERY}, "
-        f"'StartSel={_HIT_START}, StopSel={_HIT_END}, MaxWords=30, MinWords=12') AS snippet"
-    )
-    return (
-        select(*CARD_COLUMNS, text(headline))
-        .select_from(posts.join(_FTS, _FTS.c.post_id == posts.c.id))
-        .where(text(f"{SEARCH_TABLE}.document @@ {_TSQUERY}"), visible(bindparam("now")))
-        .order_by(
-            text(f"ts_filter({SEARCH_TABLE}.document, '{{a}}') @@ {_TSQUERY} DESC"),
-            text(f"ts_rank({SEARCH_TABLE}.document, {_TSQUERY}) DESC"),
-            posts.c.published_at.desc(),
-            posts.c.id.desc(),
-        )
-        .limit(bindparam("limit"))
-    )
+def make_snippet(text_: str, terms: list[str], words: int = 30) -> str:
+    """Return about words words of text around the first matched word, matched words between
+    the private-use marks that Hit.highlighted turns into <mark>.
+
+    A word matches when it starts with a search word less a common English ending ("walks"
+    marks "walking"), the way the index's stemmer matched it.
+    """
+    stems = sorted(
+        {next((t[: -len(e)] for e in _SUFFIXES if t.endswith(e) and len(t) - len(e) >= 3), t)
+         for t in terms},
+        key=len,
+        reverse=True,
+    )  # fmt: skip
+    pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, stems)) + r")\w*", re.IGNORECASE)
+    tokens = _CONTROL.sub(" ", text_).replace(_HIT_START, "").replace(_HIT_END, "").split()
+    first = next((n for n, token in enumerate(tokens) if pattern.search(token)), 0)
+    start = max(0, first - 8)
+    chunk = " ".join(tokens[start : start + words])
+    marked = pattern.sub(lambda m: f"{_HIT_START}{m[0]}{_HIT_END}", chunk)
+    return ("…" if start else "") + marked + ("…" if start + words < len(tokens) else "")
 
 
 # --- Keeping the index current -----------------------------------------------------------------
@@ -270,7 +292,9 @@ def index_posts(post_ids, connection: Connection | None = None) -> None:
     defaults to the request's session.
     """
     from blog.extensions import db
+    from blog.posts import sitemaps
 
+    sitemaps.forget()  # bulk writers bypass the ORM hook that tells the sitemaps
     conn = connection if connection is not None else db.session.connection()
     ids = sorted({int(i) for i in post_ids if i is not None})
     config = _config() if conn.dialect.name != "sqlite" else ""
