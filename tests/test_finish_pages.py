@@ -12,7 +12,7 @@ from blog import demo
 from blog.admin.store import button_colors, contrast_ratio, theme_css
 from blog.extensions import db
 from blog.models import Post, Tag
-from conftest import HX
+from conftest import HX, form_token
 
 
 def test_403_speaks_plainly_and_offers_a_way_back(client, login, make_user):
@@ -112,3 +112,25 @@ def test_search_and_error_pages_are_valid_html(client, make_post, tmp_path):
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.usefixtures("fresh_requests")
+def test_site_icon_is_set_on_the_settings_screen_and_served_as_favicon(app, login, make_user):
+    import io
+
+    from PIL import Image
+    from test_admin_settings import GOOD
+
+    admin = app.test_client()
+    login(admin, make_user(role="administrator"))
+    token = form_token(admin, "/admin/settings/")
+    picture = io.BytesIO()
+    Image.new("RGB", (64, 64), "#123456").save(picture, "PNG")
+    picture.seek(0)
+    data = {"csrf_token": token, **GOOD, "icon_file": (picture, "icon.png")}
+    assert admin.post("/admin/settings/", data=data).status_code == 303
+    icon = app.test_client().get("/favicon.ico")
+    assert icon.status_code == 200 and icon.mimetype == "image/png"
+    data = {"csrf_token": token, **GOOD, "icon": "", "remove_icon": "on"}
+    assert admin.post("/admin/settings/", data=data).status_code == 303
+    assert app.test_client().get("/favicon.ico").mimetype == "image/vnd.microsoft.icon"

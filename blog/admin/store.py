@@ -24,6 +24,7 @@ EDITABLE = (
     "accent_color",
     "navigation",
     "logo",
+    "icon",
     "newsletter_sender_name",
     "newsletter_sender_email",
     "blocked_domains",
