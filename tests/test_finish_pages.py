@@ -12,6 +12,7 @@ from blog import demo
 from blog.admin.store import button_colors, contrast_ratio, theme_css
 from blog.extensions import db
 from blog.models import Post, Tag
+from blog.posts.search import search
 from conftest import HX, form_token
 
 
@@ -88,6 +89,8 @@ def test_demo_content_has_distinct_titles_sensible_tags_and_raster_images(app):
     soups = db.session.scalars(select(Post).where(Post.title.like("%slow soups%"))).all()
     assert soups and all([tag.name for tag in post.tags] == ["Kitchen"] for post in soups)
     assert db.session.scalar(select(func.count()).select_from(Tag)) == len(demo.TAGS)
+    # The demo writes rows without the ORM; it indexes them for search itself.
+    assert {hit.title for hit in search("slow soups").hits} == {post.title for post in soups[:20]}
 
 
 def test_search_and_error_pages_are_valid_html(client, make_post, tmp_path):
