@@ -18,13 +18,18 @@ SQLITE_DDL = [
     "title, excerpt, tags, authors, body, "
     "tokenize = 'porter unicode61 remove_diacritics 2')"
 ]
-# PostgreSQL: one weighted tsvector per post (A title, B excerpt, C tags and authors, D body),
-# gone with its post (ON DELETE CASCADE, so TRUNCATE posts CASCADE empties it too).
+# PostgreSQL: per post, the title's words, the excerpt's, tags' and authors' words, and all of
+# them with the body, each with a GIN index (search reads them in that order, and a weighted
+# single vector would need every match rechecked from the table), gone with its post (ON DELETE
+# CASCADE, so TRUNCATE posts CASCADE empties it too).
 POSTGRES_DDL = [
     f"CREATE TABLE IF NOT EXISTS {SEARCH_TABLE} ("
     "post_id INTEGER PRIMARY KEY REFERENCES posts (id) ON DELETE CASCADE, "
-    "document TSVECTOR NOT NULL)",
-    f"CREATE INDEX IF NOT EXISTS ix_{SEARCH_TABLE}_document ON {SEARCH_TABLE} USING GIN (document)",
+    "title TSVECTOR NOT NULL, about TSVECTOR NOT NULL, document TSVECTOR NOT NULL)",
+    *(
+        f"CREATE INDEX IF NOT EXISTS ix_{SEARCH_TABLE}_{name} ON {SEARCH_TABLE} USING GIN ({name})"
+        for name in ("title", "about", "document")
+    ),
 ]
 DROP_DDL = f"DROP TABLE IF EXISTS {SEARCH_TABLE}"
 

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
-from sqlalchemy import bindparam, column, event, func, inspect, select, table, text
+from sqlalchemy import Select, bindparam, column, event, func, inspect, select, table, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -97,13 +97,15 @@ def search(query: str, limit: int = 20) -> Results:
     terms = parse_query(query)
     if db.session.get_bind().dialect.name == "sqlite":
         match = _fts5_query(terms)
-        tiers = [f"title : ({match})", f"{{excerpt tags authors}} : ({match})", match]
-        stmt, extra = _SQLITE_TIER, {}
+        matches = [f"title : ({match})", f"{{excerpt tags authors}} : ({match})", match]
+        groups, extra = zip([_SQLITE_TIER] * 3, matches, strict=True), {}
     else:
-        tiers = [_tsquery(terms, "A"), _tsquery(terms, "BC"), _tsquery(terms)]
-        stmt, extra = _POSTGRES_TIER, {"config": _config()}
+        groups, extra = (
+            zip(_POSTGRES_TIERS, [_tsquery(terms)] * 3, strict=True),
+            {"config": _config()},
+        )
     ids: list[int] = []
-    for match in tiers:
+    for stmt, match in groups:
         wanted = limit + 1 - len(ids)
         if wanted <= 0:
             break
@@ -123,13 +125,11 @@ def _fts5_query(terms: list[str]) -> str:
     return " AND ".join([f'"{word}"' for word in whole] + [f'("{last}" OR "{last}"*)'])
 
 
-def _tsquery(terms: list[str], weights: str = "") -> str:
-    """Every word ANDed for to_tsquery (letters and digits only, so no syntax errors), only in
-    the parts labelled weights (A title, B excerpt, C tags and authors; "" anywhere); the last
+def _tsquery(terms: list[str]) -> str:
+    """Every word ANDed for to_tsquery (letters and digits only, so no syntax errors); the last
     word also matches as a prefix."""
     *whole, last = terms
-    label = f":{weights}" if weights else ""
-    return " & ".join([*(f"{word}{label}" for word in whole), f"{last}:*{weights}"])
+    return " & ".join([*whole, f"{last}:*"])
 
 
 def _config() -> str:
@@ -140,7 +140,7 @@ def _config() -> str:
     return POSTGRES_CONFIGS.get(language, "simple")
 
 
-_FTS = table(SEARCH_TABLE, column("rowid"), column("post_id"), column("document"))
+_FTS = table(SEARCH_TABLE, column("rowid"), column("post_id"))
 _POSTS = Post.__table__
 # One group of hits: visible posts matching, not already found, newest id first, up to limit.
 _SQLITE_TIER = (
@@ -154,17 +154,30 @@ _SQLITE_TIER = (
     .order_by(_FTS.c.rowid.desc())
     .limit(bindparam("limit"))
 )
-_POSTGRES_TIER = (
-    select(_POSTS.c.id)
-    .select_from(_POSTS.join(_FTS, _FTS.c.post_id == _POSTS.c.id))
-    .where(
-        text(f"{SEARCH_TABLE}.document @@ to_tsquery(CAST(:config AS regconfig), :match)"),
-        visible(bindparam("now")),
-        _POSTS.c.id.not_in(bindparam("seen", expanding=True)),
+
+
+def _postgres_tier(column_name: str) -> Select:
+    """One group on PostgreSQL: the GIN index finds every match first (MATERIALIZED: left to
+    itself the planner may walk post ids newest first and test every row's vector, seconds at
+    100,000 posts when little matches), then the newest visible ones are kept."""
+    matched = (
+        select(_FTS.c.post_id)
+        .where(
+            text(f"{SEARCH_TABLE}.{column_name} @@ to_tsquery(CAST(:config AS regconfig), :match)")
+        )
+        .cte(f"matched_{column_name}")
+        .prefix_with("MATERIALIZED")
     )
-    .order_by(_FTS.c.post_id.desc())
-    .limit(bindparam("limit"))
-)
+    return (
+        select(_POSTS.c.id)
+        .select_from(_POSTS.join(matched, matched.c.post_id == _POSTS.c.id))
+        .where(visible(bindparam("now")), _POSTS.c.id.not_in(bindparam("seen", expanding=True)))
+        .order_by(_POSTS.c.id.desc())
+        .limit(bindparam("limit"))
+    )
+
+
+_POSTGRES_TIERS = [_postgres_tier(name) for name in ("title", "about", "document")]
 _HITS = select(*CARD_COLUMNS, func.substr(_POSTS.c.plaintext, 1, 20_000).label("plaintext")).where(
     _POSTS.c.id.in_(bindparam("ids", expanding=True))
 )
@@ -273,7 +286,9 @@ def _write(conn: Connection, ids: list[int], config: str) -> None:
     if docs:
         conn.execute(
             text(
-                f"INSERT INTO {SEARCH_TABLE} (post_id, document) VALUES (:id, "
+                f"INSERT INTO {SEARCH_TABLE} (post_id, title, about, document) VALUES (:id, "
+                "to_tsvector(CAST(:config AS regconfig), :title), "
+                "to_tsvector(CAST(:config AS regconfig), :excerpt || ' ' || :tags || ' ' || :authors), "
                 "setweight(to_tsvector(CAST(:config AS regconfig), :title), 'A') || "
                 "setweight(to_tsvector(CAST(:config AS regconfig), :excerpt), 'B') || "
                 "setweight(to_tsvector(CAST(:config AS regconfig), :tags || ' ' || :authors), 'C') || "
