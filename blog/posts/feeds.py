@@ -1,4 +1,4 @@
-"""Feeds and crawler files: RSS for the site, an author or a tag; robots.txt (sitemaps: sitemaps.py)."""
+"""Feeds and crawler files: RSS for the site, an author or a tag; robots.txt."""
 
 from flask import abort, render_template
 
