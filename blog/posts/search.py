@@ -26,6 +26,7 @@ MAX_QUERY_CHARS = 300  # a search box, not a document: longer is refused (400)
 MAX_TERMS = 12
 MAX_BODY_CHARS = 200_000  # PostgreSQL's tsvector holds at most 1 MB; the start of a book is enough
 BATCH = 500
+WINDOW = 200  # PostgreSQL: newest matches checked for visibility beyond the page size
 _HIT_START, _HIT_END = "\ue000", "\ue001"  # private-use marks, escaped text goes between them
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _WORD = re.compile(r"[^\W_]+")  # letters and digits of any script: nothing an FTS parser reads
@@ -102,7 +103,7 @@ def search(query: str, limit: int = 20) -> Results:
     else:
         groups, extra = (
             zip(_POSTGRES_TIERS, [_tsquery(terms)] * 3, strict=True),
-            {"config": _config()},
+            {"config": _config(), "window": limit + WINDOW},
         )
     ids: list[int] = []
     for stmt, match in groups:
