@@ -135,6 +135,14 @@ def test_matched_words_are_highlighted_in_an_escaped_snippet(client, make_post):
     assert "<b>bold</b>" not in body
 
 
+def test_highlighting_marks_the_word_not_lookalikes(client, make_post):
+    make_post("Field notes", body="Nothing here is not a note. Notebooks and notes, walking.")
+    body = client.get("/search/?q=notes").text
+    assert "<mark>Nothing</mark>" not in body and "<mark>not</mark>" not in body
+    assert "<mark>note</mark>" in body and "<mark>notes</mark>" in body
+    assert "<mark>walking</mark>" in client.get("/search/?q=walks").text
+
+
 def test_no_match_says_so_and_offers_latest_posts(client, make_post):
     make_post("Newest one")
     response = client.get("/search/?q=nonexistentword")

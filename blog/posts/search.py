@@ -182,22 +182,29 @@ _POSTGRES_TIERS = [_postgres_tier(name) for name in ("title", "about", "document
 _HITS = select(*CARD_COLUMNS, func.substr(_POSTS.c.plaintext, 1, 20_000).label("plaintext")).where(
     _POSTS.c.id.in_(bindparam("ids", expanding=True))
 )
-_SUFFIXES = ("ing", "es", "ed", "s")
+
+
+def _stem(word: str) -> str:
+    """Strip one common English ending, carefully: "notes" -> "note" (not "not"), "boxes" ->
+    "box", "walking"/"walked" -> "walk"; short words stay whole."""
+    if word.endswith(("ches", "shes", "sses", "xes", "zes")):
+        return word[:-2]
+    for ending in ("ing", "ed"):
+        if word.endswith(ending) and len(word) - len(ending) >= 4:
+            return word[: -len(ending)]
+    if word.endswith("s") and not word.endswith("ss") and len(word) >= 4:
+        return word[:-1]
+    return word
 
 
 def make_snippet(text_: str, terms: list[str], words: int = 30) -> str:
     """Return about words words of text around the first matched word, matched words between
     the private-use marks that Hit.highlighted turns into <mark>.
 
-    A word matches when it starts with a search word less a common English ending ("walks"
-    marks "walking"), the way the index's stemmer matched it.
+    A word matches when it starts with a search word less a common English ending (_stem:
+    "walks" marks "walking"), roughly as the index's stemmer matched it.
     """
-    stems = sorted(
-        {next((t[: -len(e)] for e in _SUFFIXES if t.endswith(e) and len(t) - len(e) >= 3), t)
-         for t in terms},
-        key=len,
-        reverse=True,
-    )  # fmt: skip
+    stems = sorted({_stem(term) for term in terms}, key=len, reverse=True)
     pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, stems)) + r")\w*", re.IGNORECASE)
     tokens = _CONTROL.sub(" ", text_).replace(_HIT_START, "").replace(_HIT_END, "").split()
     first = next((n for n, token in enumerate(tokens) if pattern.search(token)), 0)
