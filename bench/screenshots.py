@@ -1,7 +1,10 @@
-"""Take the docs' screenshots: the home page and a post, at desktop and phone widths.
+"""Take the docs' screenshots: the home page, a post, search results and the subscribe dialog,
+at desktop and phone widths, light and dark.
 
     .venv/bin/python bench/screenshots.py                  # writes docs/screenshots/*.png
     .venv/bin/python bench/screenshots.py --out /tmp/shots --full-page --color-scheme dark
+
+Light files are <page>-<size>.png, dark ones <page>-<size>-dark.png.
 
 It fills a throwaway instance folder with the demo content (`flask --app blog demo`), serves it
 on a free 127.0.0.1 port from a thread, and drives Debian's Chromium (/usr/bin/chromium) with
@@ -67,7 +70,8 @@ def serve(instance: Path):
 
 
 def shoot(base: str, out: Path, full_page: bool, scheme: str) -> list[Path]:
-    """Screenshot the home page and the newest post at each size; return the files written."""
+    """Screenshot the home page, the newest post (its top, and its end: the closing subscribe
+    box and "Read More"), a search and the subscribe dialog at each size; return the files."""
     from playwright.sync_api import sync_playwright
 
     written = []
@@ -84,12 +88,21 @@ def shoot(base: str, out: Path, full_page: bool, scheme: str) -> list[Path]:
                 page.set_default_timeout(15_000)
                 page.goto(base + "/", wait_until="networkidle")
                 post_url = page.locator(".card__title a").first.get_attribute("href")
-                for name, url in (("home", "/"), ("post", post_url)):
+                suffix = "" if scheme == "light" else f"-{scheme}"
+                pages = (("home", "/"), ("post", post_url), ("search", "/search/?q=notes"))
+                for name, url in (*pages, ("post-end", post_url), ("subscribe", "/")):
                     page.goto(base + url, wait_until="networkidle")
-                    if full_page:  # lazy images below the fold load only once scrolled to
+                    if name == "subscribe":  # the header's button opens the dialog
+                        page.get_by_role("link", name="Subscribe").first.click()
+                        page.locator("#subscribe-dialog[open]").wait_for()
+                    if name == "post-end":  # the closing subscribe box and "Read More"
                         page.evaluate(LOAD_LAZY_IMAGES)
-                    target = out / f"{name}-{size}.png"
-                    page.screenshot(path=str(target), full_page=full_page)
+                        page.evaluate("document.querySelector('.cta').scrollIntoView()")
+                    if full_page and name not in ("subscribe", "post-end"):  # lazy images
+                        page.evaluate(LOAD_LAZY_IMAGES)
+                    target = out / f"{name}-{size}{suffix}.png"
+                    whole = full_page and name not in ("subscribe", "post-end")
+                    page.screenshot(path=str(target), full_page=whole)
                     written.append(target)
                 context.close()
         finally:
@@ -102,7 +115,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     parser.add_argument("--posts", type=int, default=36, help="demo posts to write")
     parser.add_argument("--full-page", action="store_true", help="whole page, not the viewport")
-    parser.add_argument("--color-scheme", choices=["light", "dark"], default="light")
+    parser.add_argument("--color-scheme", choices=["light", "dark", "both"], default="both")
     args = parser.parse_args()
     if not os.path.exists(CHROMIUM):
         sys.exit(f"{CHROMIUM} is missing: apt-get install chromium")
@@ -112,8 +125,10 @@ def main() -> None:
         fill_demo(instance, args.posts)
         server, base = serve(instance)
         try:
-            for path in shoot(base, args.out, args.full_page, args.color_scheme):
-                print(path)
+            schemes = ["light", "dark"] if args.color_scheme == "both" else [args.color_scheme]
+            for scheme in schemes:
+                for path in shoot(base, args.out, args.full_page, scheme):
+                    print(path)
         finally:
             server.shutdown()
 

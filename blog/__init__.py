@@ -70,10 +70,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     bidi.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    posts.search.init_app(app)
     backup.init_app(app)
     cache.init_app(app)  # last: it wraps the finished app
     assets.init_app(app)  # outside the cache: static files never reach Flask
-    serving.init_app(app)  # outermost: health checks, a trusted proxy's headers
+    serving.init_app(app)  # outermost: health checks
     return app
 
 

@@ -18,6 +18,9 @@ class Defaults:
         {"label": "Newsletter", "url": "/newsletter/"},
     ]
     SITE_LOGO = None
+    SITE_ICON = None  # the favicon, a site path or URL; None serves static/img/favicon.ico
+    SITEMAP_URLS_PER_FILE = 50_000  # the sitemaps.org limit per file
+    SITEMAP_CACHE_SECONDS = 300  # how long a worker reuses a sitemap it built
     POSTS_PER_PAGE = 12
 
     # Newsletter: who mail comes from (None: the site title and noreply@ the site's host),

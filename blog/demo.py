@@ -9,6 +9,7 @@ from sqlalchemy import insert
 from blog.content import make_excerpt, plain_text, reading_time, render_markdown
 from blog.extensions import db
 from blog.models import Post, PostAuthor, PostTag, Tag, User, utcnow
+from blog.posts import search
 from blog.slugs import slugify
 
 # The demo's contact address: the About page gives it, and newsletter replies go to it.
@@ -75,28 +76,35 @@ OPENINGS = [
     "Small lessons from",
     "An afternoon of",
 ]
+# Each subject with the tags that fit it (names from TAGS).
 SUBJECTS = [
-    "city maps",
-    "slow soups",
-    "winter trails",
-    "second-hand books",
-    "handwritten drafts",
-    "morning light",
-    "old bridges",
-    "sourdough starters",
-    "river walks",
-    "paper notebooks",
-    "night trains",
-    "kitchen knives",
-    "public libraries",
-    "mountain huts",
-    "street markets",
-    "pocket tools",
-    "rainy Sundays",
-    "garden herbs",
-    "long letters",
-    "small cafés",
+    ("city maps", ["Cities", "Tools"]),
+    ("slow soups", ["Kitchen"]),
+    ("winter trails", ["Outdoors"]),
+    ("second-hand books", ["Books"]),
+    ("handwritten drafts", ["Craft", "Books"]),
+    ("morning light", ["Outdoors", "Craft"]),
+    ("old bridges", ["Cities"]),
+    ("sourdough starters", ["Kitchen", "Craft"]),
+    ("river walks", ["Outdoors", "Cities"]),
+    ("paper notebooks", ["Tools", "Craft"]),
+    ("night trains", ["Cities", "Outdoors"]),
+    ("kitchen knives", ["Kitchen", "Tools"]),
+    ("public libraries", ["Books", "Cities"]),
+    ("mountain huts", ["Outdoors"]),
+    ("street markets", ["Cities", "Kitchen"]),
+    ("pocket tools", ["Tools"]),
+    ("rainy Sundays", ["Books", "Kitchen"]),
+    ("garden herbs", ["Kitchen", "Outdoors"]),
+    ("long letters", ["Craft", "Books"]),
+    ("small cafés", ["Cities", "Kitchen"]),
 ]
+# Appended once every opening and subject has been used, so titles stay distinct.
+SETTINGS = [
+    "in winter", "in spring", "after rain", "at dawn", "on a budget", "with children",
+    "for beginners", "in a small flat", "on the road", "by the sea", "in the north",
+    "on a Monday", "with friends", "alone", "in the city", "in the country",
+]  # fmt: skip
 SENTENCES = [
     "It began, as these things do, with a question nobody at the table could answer.",
     "The first attempt went badly, and the second only slightly better.",
@@ -177,7 +185,22 @@ def _add_people_and_tags() -> tuple[list[int], list[int]]:
     tags = [Tag(name=name, slug=name.lower(), description=desc) for name, desc in TAGS]
     db.session.add_all(users + tags)
     db.session.flush()
-    return [u.id for u in users], [t.id for t in tags]
+    return [u.id for u in users], {t.name: t.id for t in tags}
+
+
+def titles(rnd: random.Random):
+    """Yield distinct (title, subject) pairs: every opening with every subject in a shuffled
+    order, then the same with a setting appended, then numbered parts."""
+    pairs = [(opening, subject) for opening in OPENINGS for subject, _ in SUBJECTS]
+    rnd.shuffle(pairs)
+    for suffix in ["", *SETTINGS]:
+        for opening, subject in pairs:
+            yield f"{opening} {subject}{' ' + suffix if suffix else ''}", subject
+    part = 2
+    while True:
+        for opening, subject in pairs:
+            yield f"{opening} {subject}, part {part}", subject
+        part += 1
 
 
 def _promise_replies() -> None:
@@ -213,21 +236,29 @@ def fill(count: int, progress: Callable[[int], None] = lambda n: None, seed: int
     db.session.add(page)
     bodies = [_rendered(_body(rnd)) for n in range(min(count, 48))]
     moment, batch = now - timedelta(hours=2), 1000
+    subject_tags = dict(SUBJECTS)
+    names, slugs, post_tags = titles(rnd), {"about"}, {}
     for start in range(0, count, batch):
         rows, links = [], []
         for n in range(start, min(start + batch, count)):
-            title = f"{rnd.choice(OPENINGS)} {rnd.choice(SUBJECTS)}"
+            title, subject = next(names)
+            slug = base = slugify(title)
+            suffix = 2
+            while slug in slugs:  # only if two titles slugify alike: never a "-1"
+                slug, suffix = f"{base}-{suffix}", suffix + 1
+            slugs.add(slug)
+            post_tags[n] = [tag_ids[name] for name in subject_tags[subject]]
             image, alt = IMAGES[n % len(IMAGES)]
             moment -= timedelta(minutes=rnd.randint(6 * 60, 60 * 60))
             rows.append(
                 {
                     "title": title,
-                    "slug": f"{slugify(title)}-{n + 1}",
+                    "slug": slug,
                     "type": "post",
                     "status": "published",
                     "published_at": moment,
                     "featured": n % 9 == 0,
-                    "feature_image": f"/static/demo/{image}.svg",
+                    "feature_image": f"/static/demo/{image}.jpg",  # raster: share cards
                     "feature_image_alt": alt,
                     "created_at": moment,
                     "updated_at": moment,
@@ -241,8 +272,7 @@ def fill(count: int, progress: Callable[[int], None] = lambda n: None, seed: int
             authors = [user_ids[n % len(user_ids)]] + (
                 [user_ids[(n + 1) % 4]] if n % 7 == 0 else []
             )
-            tags = rnd.sample(tag_ids, rnd.randint(1, 3))
-            links.append((post_id, authors, tags))
+            links.append((post_id, authors, post_tags.pop(n)))
         db.session.execute(
             insert(PostAuthor),
             [
@@ -259,5 +289,6 @@ def fill(count: int, progress: Callable[[int], None] = lambda n: None, seed: int
                 for i, t in enumerate(tags)
             ],
         )
+        search.index_posts(ids)  # core inserts bypass the ORM hook that keeps search current
         db.session.commit()
         progress(len(ids))

@@ -14,6 +14,8 @@ log = logging.getLogger(__name__)
 # Errors that mean the disk (or the PostgreSQL server's disk, SQLSTATE 53100) is full.
 FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT}
 
+PAGES = {403: "errors/403.html", 404: "errors/404.html"}
+
 
 def without_database() -> None:
     """Make the rest of this request render without touching the database.
@@ -36,7 +38,7 @@ def page_for(error: HTTPException):
     if isinstance(error, SecurityError):  # an untrusted Host: no URLs can be built for it
         return error.get_response()
     without_database()
-    template = "errors/404.html" if error.code == 404 else "errors/error.html"
+    template = PAGES.get(error.code or 0, "errors/error.html")
     response = error.get_response()
     response.set_data(render_template(template, error=error))
     response.mimetype = "text/html"

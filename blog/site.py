@@ -14,6 +14,7 @@ SETTING_KEYS = {
     "navigation": "SITE_NAVIGATION",
     "url": "SITE_URL",
     "logo": "SITE_LOGO",
+    "icon": "SITE_ICON",
     "newsletter_sender_name": "NEWSLETTER_SENDER_NAME",
     "newsletter_sender_email": "NEWSLETTER_SENDER_EMAIL",
     "newsletter_reply_to": "NEWSLETTER_REPLY_TO",

@@ -159,7 +159,9 @@ def test_a_new_post_is_published_and_readers_see_it(owner, reader):
     page = reader.get("/hello-readers/")
     assert page.status_code == 200
     assert "<strong>bold</strong>" in page.text and "<h2>Intro</h2>" in page.text
-    assert "<title>Meta hello" in page.text and "Meta description here." in page.text
+    assert "<title>Meta hello" in page.text
+    # Issue 12: the custom excerpt, else the meta description, is the page's description.
+    assert '<meta name="description" content="A short hello.">' in page.text
     assert "Hello, readers" in reader.get("/").text
     assert "Hello, readers" in reader.get("/tag/fresh-ideas/").text
 

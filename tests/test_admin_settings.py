@@ -146,7 +146,9 @@ def save_profile(client, **fields):
     return client.post("/admin/profile/", data=data)
 
 
-def test_the_profile_is_saved_and_shown_on_the_author_page(admin, app):
+def test_the_profile_is_saved_and_shown_on_the_author_page(admin, app, make_post):
+    ada = db.session.scalar(select(User).where(User.slug == "ada"))
+    make_post(authors=[ada])  # an author page is public once it has a published post
     response = save_profile(
         admin, name="Ada Lovelace", slug="ada-l", bio="Counts things.\nWrites notes.",
         location="London", website="https://ada.example",

@@ -83,14 +83,17 @@ class Inspector(HTMLParser):
         values = {name: value or "" for name, value in attrs}
         if tag in FORBIDDEN_TAGS:
             self.findings.append(f"<{tag}>")
-        if tag == "script" and not OWN_SCRIPTS.fullmatch(values.get("src", "")):
+        # JSON-LD is data, never run; a title that broke out of it would open another <script>.
+        json_ld = values.get("type") == "application/ld+json" and "src" not in values
+        if tag == "script" and not json_ld and not OWN_SCRIPTS.fullmatch(values.get("src", "")):
             self.findings.append(f"<script {values}>")
         if tag == "iframe" and not EMBED.fullmatch(values.get("src", "")):
             self.findings.append(f"<iframe {values}>")
         if tag == "meta" and "http-equiv" in values:
             self.findings.append(f"<meta http-equiv={values['http-equiv']}>")
         if tag == "link" and values.get("rel", "").lower() not in ("stylesheet", "alternate",
-                                                                    "canonical"):  # fmt: skip
+                                                                    "canonical", "icon",
+                                                                    "prev", "next"):  # fmt: skip
             self.findings.append(f"<link {values}>")
         if tag == "link" and not url_is_safe(values.get("href", "")):
             self.findings.append(f"<link {values}>")

@@ -121,6 +121,8 @@ def parse_settings(data: MultiDict) -> Form:
     _navigation(form)
     image_url(form, "logo", "Logo")
     form.values["remove_logo"] = data.get("remove_logo") == "on"
+    image_url(form, "icon", "Site icon")
+    form.values["remove_icon"] = data.get("remove_icon") == "on"
     form.text("newsletter_sender_name", "Sender name", 100)
     if data.get("newsletter_sender_email", "").strip():
         parse_email(form, "newsletter_sender_email", "Sender address")

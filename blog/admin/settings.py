@@ -38,20 +38,22 @@ def settings():
     if request.method == "GET":
         return _page(current, {})
     form = parse_settings(request.form)
-    upload = request.files.get("logo_file")
-    if form.ok and upload is not None and upload.filename:
-        release_write_lock()  # re-encode with no lock held
-        try:
-            form.values["logo"] = images.save_image(upload)
-        except images.UploadError as error:
-            form.errors["logo_file"] = error.message
-            return _page({**current, **form.values}, form.errors, error.status)
+    for name in ("logo", "icon"):  # the logo and the site icon (favicon) upload alike
+        upload = request.files.get(f"{name}_file")
+        if form.ok and upload is not None and upload.filename:
+            release_write_lock()  # re-encode with no lock held
+            try:
+                form.values[name] = images.save_image(upload)
+            except images.UploadError as error:
+                form.errors[f"{name}_file"] = error.message
+                return _page({**current, **form.values}, form.errors, error.status)
     if not form.ok:
         return _page({**current, **form.values}, form.errors, 422)
-    if form.values.pop("remove_logo"):
-        form.values["logo"] = None
-    elif not form.values.get("logo"):
-        form.values["logo"] = current.get("logo")
+    for name in ("logo", "icon"):
+        if form.values.pop(f"remove_{name}"):
+            form.values[name] = None
+        elif not form.values.get(name):
+            form.values[name] = current.get(name)
     store.save_settings(form.values)
     db.session.commit()
     store.forget_settings()  # again: another thread may have read the old values meanwhile

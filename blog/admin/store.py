@@ -24,6 +24,7 @@ EDITABLE = (
     "accent_color",
     "navigation",
     "logo",
+    "icon",
     "newsletter_sender_name",
     "newsletter_sender_email",
     "newsletter_reply_to",
@@ -88,22 +89,54 @@ def accent_color(value: object) -> str:
     return text if COLOR.fullmatch(text) else DEFAULT_ACCENT
 
 
-def contrast_color(color: str) -> str:
-    """Return black or white, whichever reads better on color (WCAG relative luminance)."""
+def luminance(color: str) -> float:
+    """Return the WCAG 2 relative luminance of a #rrggbb colour (0 black .. 1 white)."""
 
     def channel(hex_pair: str) -> float:
         c = int(hex_pair, 16) / 255
         return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
 
     r, g, b = (channel(color[i : i + 2]) for i in (1, 3, 5))
-    luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
-    return "#15171a" if luminance > 0.179 else "#ffffff"
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(one: str, two: str) -> float:
+    """Return the WCAG 2 contrast ratio of two #rrggbb colours (1 .. 21)."""
+    light, dark = sorted((luminance(one), luminance(two)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def contrast_color(color: str) -> str:
+    """Return black or white, whichever reads better on color (WCAG relative luminance)."""
+    return "#15171a" if luminance(color) > 0.179 else "#ffffff"
+
+
+def button_colors(color: str) -> tuple[str, str]:
+    """Return (background, text) for buttons in the accent colour, at least 4.5:1 (WCAG AA).
+
+    White text on the accent when that reads; dark text on a clearly light accent (7:1, e.g.
+    yellow); otherwise, as for a bright pink, white text on the accent darkened just enough.
+    """
+    white, dark = "#ffffff", "#15171a"
+    if contrast_ratio(color, white) >= 4.5:
+        return color, white
+    if contrast_ratio(color, dark) >= 7:
+        return color, dark
+    r, g, b = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+    for step in range(1, 21):
+        keep = 1 - step * 0.05
+        darker = "#{:02x}{:02x}{:02x}".format(*(round(c * keep) for c in (r, g, b)))
+        if contrast_ratio(darker, white) >= 4.5:
+            return darker, white
+    return "#000000", white
 
 
 def theme_css(color: str) -> str:
     """Return the stylesheet that carries the accent colour to every page."""
+    button, button_text = button_colors(color)
     return (
-        f":root {{\n  --accent: {color};\n  --accent-contrast: {contrast_color(color)};\n}}\n"
+        f":root {{\n  --accent: {color};\n  --accent-contrast: {contrast_color(color)};\n"
+        f"  --button-bg: {button};\n  --button-text: {button_text};\n}}\n"
         # The logo from the settings screen sits where the title would: keep it title-sized.
         ".site-title__logo {\n  display: block;\n  height: 2.25rem;\n  width: auto;\n"
         "  max-width: 14rem;\n  object-fit: contain;\n}\n"

@@ -3,6 +3,8 @@
 from alembic import context
 from flask import current_app
 
+from blog.models.search import include_name
+
 config = context.config
 db = current_app.extensions["migrate"].db
 
@@ -13,6 +15,7 @@ def run_migrations_online() -> None:
         context.configure(
             connection=connection,
             target_metadata=db.metadata,
+            include_name=include_name,  # the search index has no model
             **current_app.extensions["migrate"].configure_args,
         )
         with context.begin_transaction():

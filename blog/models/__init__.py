@@ -6,9 +6,11 @@ from blog.models.content import ROLES, Post, PostAuthor, PostTag, Tag, User
 from blog.models.editor import PostRevision
 from blog.models.ghost import GhostImage, Integration
 from blog.models.newsletter import OutboxMessage, Subscriber
+from blog.models.search import SEARCH_TABLE
 
 __all__ = [
     "ROLES",
+    "SEARCH_TABLE",
     "Base",
     "GhostImage",
     "Integration",

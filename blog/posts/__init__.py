@@ -1,4 +1,4 @@
-from blog.posts import feeds  # noqa: F401 (registers the feed routes on bp)
+from blog.posts import favicon, feeds, search, share, sitemaps  # noqa: F401 (routes on bp)
 from blog.posts.views import bp
 
-__all__ = ["bp"]
+__all__ = ["bp", "search"]

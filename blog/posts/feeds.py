@@ -1,15 +1,12 @@
-"""Feeds and crawler files: RSS for the site, an author or a tag; sitemap.xml; robots.txt."""
+"""Feeds and crawler files: RSS for the site, an author or a tag; robots.txt."""
 
 import html
 from urllib.parse import urljoin, urlsplit
 
 from flask import abort, render_template
 from markupsafe import Markup
-from sqlalchemy import select
 
 from blog.content import absolute_urls
-from blog.extensions import db
-from blog.models import Post, Tag, User
 from blog.posts import services
 from blog.posts.views import bp
 from blog.site import absolute_url, settings
@@ -88,20 +85,6 @@ def tag_feed(slug: str):
     """Serve one tag's RSS feed."""
     tag = services.get_tag(slug) or abort(404)
     return _rss(tag.name, tag.url, tag.description or "", tag=tag)
-
-
-@bp.get("/sitemap.xml")
-def sitemap():
-    """List every public URL for crawlers: posts, pages, tags and authors."""
-    posts = db.session.execute(
-        select(Post.slug, Post.updated_at).where(services.visible()).order_by(Post.id)
-    ).all()
-    tags = db.session.scalars(select(Tag.slug).order_by(Tag.id)).all()
-    authors = db.session.scalars(
-        select(User.slug).where(services.public_author()).order_by(User.id)
-    ).all()
-    body = render_template("posts/sitemap.xml", posts=posts, tags=tags, authors=authors)
-    return body, 200, {"Content-Type": "application/xml; charset=utf-8"}
 
 
 @bp.get("/robots.txt")

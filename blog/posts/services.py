@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import Select, and_, bindparam, or_, select
+from sqlalchemy import Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from blog.bounds import parse_int
@@ -195,6 +195,7 @@ class Article(Card):
     """A post or static page as its own page shows it."""
 
     html: str = ""
+    updated_at: datetime | None = None
     meta_title: str | None = None
     meta_description: str | None = None
 
@@ -274,20 +275,25 @@ def read_more(post: Card, limit: int = 3) -> list[Card]:
     return _records(_READ_MORE, {"now": utcnow(), "post_id": post.id, "limit": limit})
 
 
-def public_author():
-    """The condition for a staff user whose author page (and feed) readers may see.
-
-    Active staff, and deactivated staff who still have a visible post: their posts link to
-    the page, and deactivation locks the admin only (as Ghost keeps a suspended user's
-    author page while their posts are up).
-    """
-    has_visible_post = (
-        select(PostAuthor.post_id)
-        .join(Post, Post.id == PostAuthor.post_id)
-        .where(PostAuthor.author_id == User.id, visible())
+def _has_visible_post(links, key):
+    """An EXISTS over links (posts_authors or posts_tags) for a visible post linked by key."""
+    posts = Post.__table__.c
+    return (
+        select(links.c.post_id)
+        .join(Post.__table__, posts.id == links.c.post_id)
+        .where(key, posts.type == "post", visible())
         .exists()
     )
-    return or_(User.is_active.is_(True), has_visible_post)
+
+
+def public_author():
+    """The condition for a staff user whose author page (and feed) readers may see: one with
+    a post readers may see, active or not.
+
+    Ghost answers 404 for an author with nothing published; deactivation locks the admin
+    only, so a deactivated author's page stays while their posts are up (issue 8, 14-15).
+    """
+    return _has_visible_post(_posts_authors, _posts_authors.c.author_id == User.id)
 
 
 def get_author(slug: str) -> User | None:
@@ -296,5 +302,25 @@ def get_author(slug: str) -> User | None:
 
 
 def get_tag(slug: str) -> Tag | None:
-    """Return the tag with this slug."""
-    return db.session.scalar(select(Tag).where(Tag.slug == slug))
+    """Return the tag with this slug, if a post readers may see carries it (a tag on drafts
+    only, or on nothing, is not public: its page and feed answer 404)."""
+    return db.session.scalar(
+        select(Tag).where(
+            Tag.slug == slug, _has_visible_post(_posts_tags, _posts_tags.c.tag_id == Tag.id)
+        )
+    )
+
+
+def count_posts(author=None, tag=None) -> int:
+    """Return how many posts readers may see, by one author or with one tag."""
+    posts = Post.__table__.c
+    stmt = select(func.count()).select_from(Post.__table__).where(posts.type == "post", visible())
+    if author is not None:
+        stmt = stmt.join(_posts_authors, _posts_authors.c.post_id == posts.id).where(
+            _posts_authors.c.author_id == author.id
+        )
+    if tag is not None:
+        stmt = stmt.join(_posts_tags, _posts_tags.c.post_id == posts.id).where(
+            _posts_tags.c.tag_id == tag.id
+        )
+    return db.session.scalar(stmt) or 0

@@ -6,8 +6,9 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
-from blog.htmx import render
-from blog.posts import services
+from blog.htmx import is_htmx, render
+from blog.posts import search as search_index
+from blog.posts import services, share
 from blog.posts.services import Cursor
 
 bp = Blueprint("posts", __name__)
@@ -80,10 +81,16 @@ def listing(page_template: str, endpoint: str, number: int, **filters):
     if page.next_cursor:
         next_page_url = url_for(endpoint, number=number + 1, **slugs)
         next_url = url_for(endpoint, number=number + 1, after=page.next_cursor.encode(), **slugs)
+    prev_url = url_for(endpoint, number=number - 1, **slugs) if number > 1 else None
+    here = url_for(endpoint, number=number, **slugs)
+    # An author's or tag's page says how many posts it holds (Ghost: "A collection of N posts").
+    post_count = services.count_posts(**filters) if filters and not is_htmx() else None
     return render(
         page_template,
         "posts/_cards.html",
         page=page,
+        post_count=post_count,
+        share=share.for_listing(here, prev_url, next_page_url, **filters),
         posts=page.posts,
         next_url=next_url,
         next_page_url=next_page_url,
@@ -96,6 +103,23 @@ def listing(page_template: str, endpoint: str, number: int, **filters):
 def index(number: int):
     """Show a page of the newest published posts."""
     return listing("posts/index.html", "posts.index", number)
+
+
+@bp.get("/search/")
+def search():
+    """Search published posts and pages; htmx gets only the results, as the reader types."""
+    query = request.args.get("q", "")
+    results = error = None
+    if query.strip():
+        try:
+            results = search_index.search(query)
+        except search_index.QueryError as problem:
+            error = str(problem)
+    latest = services.list_cards(1, 3).posts if results and not results.hits else []
+    context = {"query": query, "results": results, "error": error, "latest": latest}
+    return render(
+        "posts/search.html", "posts/_search_results.html", 400 if error else 200, **context
+    )
 
 
 @bp.get("/tag/<slug>/", defaults={"number": 1})
@@ -116,4 +140,6 @@ def post(slug: str):
         moved = redirect_for(slug)
         return redirect(moved, 301) if moved else abort(404)
     more = services.read_more(found) if found.type == "post" else []
-    return render_template("posts/post.html", post=found, read_more=more)
+    return render_template(
+        "posts/post.html", post=found, read_more=more, share=share.for_post(found)
+    )

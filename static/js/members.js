@@ -30,6 +30,31 @@
     if (form) mark(form, status >= 200 && status < 400 ? "success" : "error");
   });
 
+  // Once a reader has subscribed through one box, every other box on the page says the same:
+  // each form becomes a copy of the success message, keeping its own ids.
+  document.addEventListener("htmx:after:swap", function () {
+    var done = document.querySelector(".subscribe-done[data-members-form]");
+    if (!done) return;
+    document.querySelectorAll("form[data-members-form]").forEach(function (form) {
+      var copy = done.cloneNode(true);
+      var title = form.querySelector("[id$='-title']");
+      var heading = copy.querySelector(".subscribe-done__title");
+      copy.id = form.id;
+      if (heading) heading.id = title ? title.id : form.id + "-title";
+      form.replaceWith(copy);
+    });
+  });
+
+  // "Ok, Thanks" closes the message: the dialog it is in, or the box itself.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-members-close]");
+    if (!button) return;
+    event.preventDefault();
+    var dialog = button.closest("dialog");
+    if (dialog) dialog.close();
+    else button.closest(".subscribe-done").hidden = true;
+  });
+
   // The request never got an answer (offline, server down): say so where errors go.
   document.addEventListener("htmx:error", function (event) {
     var form = membersForm(event);

@@ -1,0 +1,213 @@
+"""Search: /search/?q= finds what a reader would expect and nothing unpublished, on SQLite (FTS5)
+and PostgreSQL (tsvector), as a page and as an htmx fragment; hostile queries never 500."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import insert, text
+
+from blog.admin import services as admin
+from blog.extensions import db
+from blog.models import Post, PostAuthor, utcnow
+from blog.posts import search
+from conftest import HX
+
+
+def titles(response) -> list[str]:
+    """The titles of the hits a results page lists, in order."""
+    import re
+
+    return re.findall(r'class="search-hit__title" href="[^"]*">([^<]*)<', response.text)
+
+
+def hits(client, query: str) -> list[str]:
+    response = client.get("/search/", query_string={"q": query})
+    assert response.status_code == 200, response.text
+    return titles(response) if "search-hits--latest" not in response.text else []
+
+
+def test_search_finds_title_body_tag_and_author(client, make_post, make_user, make_tag):
+    ada = make_user(name="Ada Okafor", slug="ada")
+    tag = make_tag("Cartography")
+    make_post("Harbour lights", body="Boats at night.", authors=[ada])
+    make_post("Plain title", body="A long walk along the harbour wall.")
+    make_post("Tagged post", body="Nothing else.", tags=[tag])
+    assert hits(client, "harbour") == ["Harbour lights", "Plain title"]  # title match first
+    assert hits(client, "cartography") == ["Tagged post"]
+    assert hits(client, "okafor") == ["Harbour lights"]
+    assert hits(client, "HARBOUR wall") == ["Plain title"]  # every word must match
+
+
+def test_a_title_match_ranks_above_many_body_matches(client, make_post):
+    make_post("Pocket tools", body="Notes, notes and more notes. " * 30)
+    make_post("Notes on maps", body="Nothing else here.")
+    make_post("Other", body="Unrelated.")
+    assert hits(client, "notes") == ["Notes on maps", "Pocket tools"]
+
+
+def test_search_stems_words_and_matches_a_prefix_as_you_type(client, make_post):
+    make_post("Winter", body="We went walking on frozen lakes.")
+    assert hits(client, "walks") == ["Winter"]  # stemming: walks ~ walking
+    assert hits(client, "froz") == ["Winter"]  # the last word is a prefix
+
+
+def test_search_never_finds_drafts_scheduled_or_deleted_posts(client, make_post):
+    make_post("Secret draft", body="zebra", status="draft", published_at=None)
+    make_post("Future zebra", status="scheduled", published_at=utcnow() + timedelta(days=1))
+    gone = make_post("Deleted zebra")
+    admin.delete_post(gone)
+    db.session.commit()
+    response = client.get("/search/?q=zebra")
+    assert titles(response) == [] or "search-hits--latest" in response.text
+    assert "No posts match “zebra”" in response.text
+    for word in ("Secret", "Future zebra", "Deleted zebra"):
+        assert word not in response.text
+
+
+def test_index_follows_publish_unpublish_edit_and_tag_rename(client, make_post, make_user):
+    user = make_user(role="editor")
+    post = make_post("Quiet title", body="Pelicans.", status="draft", published_at=None)
+    assert hits(client, "pelicans") == []
+    admin.publish(post)
+    db.session.commit()
+    assert hits(client, "pelicans") == ["Quiet title"]
+    admin.save_post(
+        post, {"title": "Loud title", "markdown": "Flamingos.", "tags": ["Birds"]}, user
+    )
+    db.session.commit()
+    assert hits(client, "pelicans") == []
+    assert hits(client, "flamingos") == ["Loud title"]
+    assert hits(client, "birds") == ["Loud title"]
+    post.tags[0].name = "Waders"
+    db.session.commit()
+    assert hits(client, "waders") == ["Loud title"]
+    admin.unpublish(post)
+    db.session.commit()
+    assert hits(client, "flamingos") == []
+
+
+def test_scheduled_post_is_found_once_it_is_due(client, make_post):
+    post = make_post("Later", body="Okapi.", status="scheduled")
+    post.published_at = utcnow() + timedelta(days=1)
+    db.session.commit()
+    assert hits(client, "okapi") == []
+    post.published_at = utcnow() - timedelta(minutes=1)  # the clock passed its time
+    db.session.commit()
+    assert hits(client, "okapi") == ["Later"]
+
+
+def test_bulk_writers_index_with_index_posts_and_reindex_rebuilds(client, runner, make_post):
+    author = make_post("Seed").authors[0]
+    now = utcnow() - timedelta(hours=1)
+    ids = db.session.scalars(
+        insert(Post).returning(Post.id),
+        [
+            {"title": "Imported walrus", "slug": "walrus", "status": "published", "type": "post",
+             "published_at": now, "plaintext": "tusks", "html": "<p>tusks</p>"},
+        ],
+    ).all()  # fmt: skip
+    db.session.execute(insert(PostAuthor), [{"post_id": ids[0], "author_id": author.id}])
+    db.session.commit()
+    assert hits(client, "walrus") == []  # a core insert bypasses the ORM hook
+    search.index_posts(ids)
+    db.session.commit()
+    assert hits(client, "walrus") == ["Imported walrus"]
+    db.session.execute(text("DELETE FROM search_index"))
+    db.session.commit()
+    assert hits(client, "tusks") == []
+    result = runner.invoke(args=["search-reindex"])
+    assert result.exit_code == 0, result.output
+    assert "Search index rebuilt: 2 posts read." in result.output
+    assert hits(client, "tusks") == ["Imported walrus"]
+
+
+def test_static_pages_are_found_and_labelled(client, make_post):
+    make_post("About us", slug="about", type="page", body="We like otters.")
+    response = client.get("/search/?q=otters")
+    assert titles(response) == ["About us"]
+    assert '<p class="search-hit__meta">Page</p>' in response.text
+
+
+def test_matched_words_are_highlighted_in_an_escaped_snippet(client, make_post):
+    make_post("Snippet", body="Before <b>bold</b> & the word gazelle appears here.")
+    body = client.get("/search/?q=gazelle").text
+    assert "<mark>gazelle</mark>" in body
+    assert "<b>bold</b>" not in body
+
+
+def test_highlighting_marks_the_word_not_lookalikes(client, make_post):
+    make_post("Field notes", body="Nothing here is not a note. Notebooks and notes, walking.")
+    body = client.get("/search/?q=notes").text
+    assert "<mark>Nothing</mark>" not in body and "<mark>not</mark>" not in body
+    assert "<mark>note</mark>" in body and "<mark>notes</mark>" in body
+    assert "<mark>walking</mark>" in client.get("/search/?q=walks").text
+
+
+def test_no_match_says_so_and_offers_latest_posts(client, make_post):
+    make_post("Newest one")
+    response = client.get("/search/?q=nonexistentword")
+    assert response.status_code == 200
+    assert "No posts match “nonexistentword”" in response.text
+    assert "Latest posts" in response.text and "Newest one" in response.text
+
+
+def test_empty_query_shows_the_search_form(client):
+    response = client.get("/search/")
+    assert response.status_code == 200
+    assert 'role="search"' in response.text and "No posts match" not in response.text
+
+
+@pytest.mark.parametrize(
+    "query",
+    ['"', "*", '"unclosed', "a AND OR NOT", "NEAR(a b, 2)", "title:harbour", "^harbour",
+     "harbour*", "-harbour", "(harbour", "harbour'); DROP TABLE posts;--", "a:* & !b | c",
+     "<svg onload=alert(1)>harbour", "％ _ harbour", "ünïcödé harbour", "日本語"],
+)  # fmt: skip
+def test_hostile_queries_are_plain_words(client, make_post, query):
+    make_post("Harbour", body="Harbour.")
+    response = client.get("/search/", query_string={"q": query})
+    assert response.status_code in (200, 400), response.status_code
+    assert "<svg" not in response.text
+    if response.status_code == 400:
+        assert "Type at least one word or number" in response.text
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("a\x00b", "characters that cannot be typed"),
+        ("x" * 10_000, "limited to 300 characters"),
+        (" ".join(f"w{n}" for n in range(20)), "at most 12 words"),
+        ('"', "Type at least one word or number"),
+        ("*", "Type at least one word or number"),
+    ],
+)
+def test_nonsense_queries_answer_400_with_a_message(client, query, message):
+    for headers in ({}, HX):
+        response = client.get("/search/", query_string={"q": query}, headers=headers)
+        assert response.status_code == 400
+        assert message in response.text
+
+
+def test_query_is_echoed_escaped(client):
+    response = client.get("/search/", query_string={"q": '"><script>alert(1)</script>'})
+    assert "<script>alert(1)" not in response.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text
+
+
+def test_htmx_gets_a_fragment_that_varies_on_hx_request(client, make_post):
+    make_post("Fragmented", body="Lemur.")
+    full = client.get("/search/?q=lemur")
+    part = client.get("/search/?q=lemur", headers=HX)
+    boosted = client.get("/search/?q=lemur", headers={**HX, "HX-Boosted": "true"})
+    assert "<html" in full.text and "<html" in boosted.text
+    assert "<html" not in part.text and titles(part) == ["Fragmented"]
+    for response in (full, part):
+        assert "HX-Request" in response.headers["Vary"]
+
+
+def test_search_boxes_work_without_javascript_and_upgrade_with_htmx(client):
+    page = client.get("/").text
+    assert 'action="/search/"' in page and 'name="q"' in page  # a real GET form in the header
+    assert 'hx-get="/search/"' in page and "delay:" in page  # debounced results as you type
+    assert "data-ghost-search" in page
