@@ -384,6 +384,8 @@ def _note_statement(state) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _bump_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint: the change is not committed until the outer transaction is
     if session.info.pop("content_changed", False) and has_app_context():
         try:
             bump_content_generation()
@@ -393,7 +395,8 @@ def _bump_after_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session: Session) -> None:
-    session.info.pop("content_changed", None)
+    if not session.in_nested_transaction():  # a savepoint's rollback keeps the outer change
+        session.info.pop("content_changed", None)
 
 
 # --- The Flask side: which responses are public ---------------------------------------------

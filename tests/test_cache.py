@@ -12,7 +12,7 @@ from sqlalchemy import text, update
 from blog import cache, create_app
 from blog.extensions import db
 from blog.models import Post, utcnow
-from conftest import HX, free_port
+from conftest import HX, form_token, free_port
 
 pytestmark = pytest.mark.usefixtures("fresh_requests")
 
@@ -256,3 +256,28 @@ def test_a_boosted_link_gets_the_whole_page_not_the_kept_fragment(blog, reader):
     fragment = reader.get("/page/2/", headers=HX)
     boosted = reader.get("/page/2/", headers={**HX, "HX-Boosted": "true"})
     assert "<html" not in fragment.text and "<html" in boosted.text
+
+
+def test_a_post_scheduled_in_the_editor_goes_live_on_kept_pages_at_its_time(
+    app, blog, reader, client, login, make_user, monkeypatch
+):
+    # The editor saves inside a savepoint (a slug clash retries there): only the outer commit
+    # starts a generation, and by then the database knows when the post goes live.
+    login(client, make_user(role="owner"))
+    when = (utcnow() + timedelta(hours=1)).strftime("%Y-%m-%d %H:%M")
+    generations = app.extensions["response_cache"].generations
+    before = generations.read().number
+    saved = client.post(
+        "/admin/posts/new",
+        data={"csrf_token": form_token(client, "/admin/"), "title": "Tomorrow's news",
+              "markdown": "Soon.", "action": "schedule", "published_at": when},  # fmt: skip
+    )
+    assert saved.status_code == 303, saved.text[:500]
+    assert generations.read().number == before + 1  # one save, one new generation
+    assert "Tomorrow" not in reader.get("/").text
+    assert reader.get("/").headers["X-Cache"] == "hit"
+    later = time.time() + 2 * 3600
+    monkeypatch.setattr(cache, "_now", lambda: later)
+    monkeypatch.setattr("blog.posts.services.utcnow", lambda: utcnow() + timedelta(hours=2))
+    page = reader.get("/")
+    assert "Tomorrow&#39;s news" in page.text and page.headers["X-Cache"] == "miss"

@@ -285,3 +285,26 @@ def test_two_tabs_on_a_draft_autosave_warns_and_save_shows_both(browser, live_se
     expect(second.locator("#conflict-markdown")).to_have_value("First tab. More from the first.")
     expect(second.locator("#field-markdown")).to_have_value("First tab. Second tab.")
     context.close()
+
+
+def test_publishing_right_after_typing_makes_one_post(page, live_server, make_user):
+    # The editor autosaves 2 s after the last key. A Publish pressed before then must not
+    # leave that autosave to fire while the save is on its way (a second, draft copy).
+    import time
+
+    sign_in(page, live_server, staff(make_user, role="owner"))
+    page.goto(live_server + "/admin/posts/new")
+    page.get_by_label("Title", exact=True).fill("Only once")
+    page.locator("#field-markdown").fill("Typed, then published at once.")
+
+    def slow_save(route):
+        time.sleep(3)  # the save is slow to arrive: the autosave's 2 s pass meanwhile
+        route.continue_()
+
+    page.route(re.compile(r".*/admin/posts/new$"), slow_save)
+    page.get_by_role("button", name="Publish", exact=True).click()
+    page.wait_for_url(re.compile(r"/admin/posts/\d+/$"))
+    page.wait_for_timeout(2500)  # an autosave would have landed by now
+    db.session.expire_all()
+    titles = db.session.scalars(select(Post.title).where(Post.title == "Only once")).all()
+    assert titles == ["Only once"]

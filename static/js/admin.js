@@ -42,7 +42,15 @@
   document.addEventListener("submit", function (event) {
     // "Open preview" submits to a new tab: this page stays, and so do its unsaved changes.
     if (event.submitter && event.submitter.formTarget === "_blank") return;
-    if (watchedForm(event.target)) submitting = true;
+    if (!watchedForm(event.target)) return;
+    if (autosaving) {
+      // An autosave of a new post is on its way: its answer gives the form the post's id and
+      // version. Submit once it is back, so the post is created once, not twice.
+      event.preventDefault();
+      heldSubmit = { form: event.target, submitter: event.submitter || null };
+      return;
+    }
+    submitting = true;
   });
   window.addEventListener("beforeunload", function (event) {
     if (!submitting && edits > savedAt) {
@@ -67,8 +75,26 @@
     status.appendChild(span);
   }
 
+  var autosaving = false;  // an autosave request is on its way
+  var heldSubmit = null;   // a save pressed meanwhile: {form, submitter}
+
   document.addEventListener("htmx:before:request", function (event) {
-    if (isAutosave(event)) pending = edits;
+    if (!isAutosave(event)) return;
+    if (submitting || heldSubmit) {
+      event.preventDefault();  // the form itself is being saved: no autosave beside it
+      return;
+    }
+    autosaving = true;
+    pending = edits;
+  });
+  document.addEventListener("htmx:finally:request", function (event) {
+    if (!isAutosave(event)) return;
+    autosaving = false;
+    if (!heldSubmit) return;
+    var held = heldSubmit;
+    heldSubmit = null;
+    // After the swap's out-of-band fields (post id, version) are in the form.
+    setTimeout(function () { held.form.requestSubmit(held.submitter); }, 0);
   });
   document.addEventListener("htmx:after:request", function (event) {
     if (isAutosave(event) && event.detail.ctx.response && event.detail.ctx.response.status === 200) {
