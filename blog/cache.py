@@ -310,14 +310,25 @@ class ContentCache:
     def current(self) -> Generation:
         """Return the current generation, starting one (or moving past a go-live) as needed."""
         found = self.generations.read()
+        if found is not None and found.next_go_live == -1:
+            # The change that started this generation left the next go-live to look up: do
+            # it now, as part of that change (its Last-Modified stays; _next adds one second).
+            with self.app.app_context():
+                return self.generations.bump(found.last_modified - 1, _next_go_live())
         if found is None or (found.next_go_live and _now() >= found.next_go_live):
             with self.app.app_context():
                 return self.bump()
         return found
 
-    def bump(self) -> Generation:
-        """Start a new generation (needs an app context: it asks the database for go-lives)."""
-        return self.generations.bump(_now(), _next_go_live())
+    def bump(self, look_up: bool = True) -> Generation:
+        """Start a new generation.
+
+        look_up asks the database when the next scheduled post goes live (needs an app
+        context and a connection of its own); without it the generation says -1 and the next
+        request asks. Commits bump without it: their session may still hold its connection
+        (and on SQLite the write lock), so a second one could wait on the first.
+        """
+        return self.generations.bump(_now(), _next_go_live() if look_up else -1)
 
 
 def _next_go_live() -> float | None:
@@ -332,7 +343,7 @@ def _next_go_live() -> float | None:
         Post.status.in_(("published", "scheduled")), Post.published_at > now
     )
     try:
-        with db.engine.connect() as conn:
+        with db.engine.connect().execution_options(read_only=True) as conn:
             moment = conn.execute(stmt).scalar()
     except Exception:  # no schema yet: nothing is scheduled
         log.debug("Could not look for scheduled posts", exc_info=True)
@@ -353,7 +364,7 @@ def bump_content_generation() -> None:
     """
     cache: ContentCache | None = current_app.extensions.get("response_cache")
     if cache is not None:
-        cache.bump()
+        cache.bump(look_up=False)
 
 
 # --- The ORM hook: commits that change what readers see bump the generation -------------------
@@ -410,6 +421,12 @@ def _start_request() -> None:
     """
     cache: ContentCache = current_app.extensions["response_cache"]
     generation = request.environ.get(GENERATION_KEY)
+    if generation is None and request.method not in ("GET", "HEAD"):
+        # A write is never kept: no go-live look-up on a second connection beside this
+        # request's own, which may hold SQLite's write lock (or the pool's last connection).
+        generation = cache.generations.read()
+        if generation is None:
+            return
     if generation is None:
         try:
             generation = request.environ[GENERATION_KEY] = cache.current()

@@ -372,8 +372,16 @@ def plain_text(safe_html: str, links: bool = False) -> str:
     return re.sub(r"\n{3,}", "\n\n", text.replace(_PRE_LINE, "\n"))
 
 
+_BULLET = re.compile(r"^[ \t]*(?:- |\d+\. )", re.M)
+
+
 def make_excerpt(text: str, limit: int = 300) -> str:
-    """Cut text at a word boundary, at most limit characters, with an ellipsis when cut."""
+    """Cut text at a word boundary, at most limit characters, with an ellipsis when cut.
+
+    text is plain_text's output: its list bullets ("- ", "1. ") are dropped and its lines
+    joined with spaces, so a description reads as one sentence run and no words run together.
+    """
+    text = _BULLET.sub("", text)
     text = " ".join(text.split())  # one line: paragraphs end at a space in a description
     if len(text) <= limit:
         return text

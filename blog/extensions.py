@@ -66,7 +66,12 @@ def _sqlite_on_connect(dbapi_connection, connection_record) -> None:
 
 @event.listens_for(Engine, "begin")
 def _sqlite_on_begin(conn) -> None:
-    """Begin SQLite writes with BEGIN IMMEDIATE, so a read-then-write never fails as locked."""
+    """Begin SQLite writes with BEGIN IMMEDIATE, so a read-then-write never fails as locked.
+
+    A connection opened with execution_options(read_only=True) only reads (a look-up on a
+    second connection beside the request's own, which may hold the write lock): plain BEGIN.
+    """
     if conn.dialect.name != "sqlite":
         return
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write_lock() else "BEGIN")
+    read_only = conn.get_execution_options().get("read_only", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write_lock() and not read_only else "BEGIN")

@@ -9,8 +9,9 @@ import pytest
 
 
 @pytest.fixture
-def a_post(make_post):
-    return make_post("About us", slug="about")
+def a_post(make_post, make_tag):
+    # Tagged: a tag's page and feed are public only while a published post carries it.
+    return make_post("About us", slug="about", tags=[make_tag("Birds")])
 
 
 FILES = [
@@ -43,7 +44,7 @@ def test_canonical_paths_are_served_directly(client, a_post, path):
 
 
 @pytest.mark.parametrize(
-    "path", ["/missing.png", "/Missing.PNG", "/missing.png/", "/favicon.ico", "/a/b.txt"]
+    "path", ["/missing.png", "/Missing.PNG", "/missing.png/", "/ads.txt", "/a/b.txt"]
 )
 def test_a_missing_file_is_a_404_without_a_slash_added(client, path):
     response = client.get(path)
@@ -64,7 +65,6 @@ def test_a_missing_file_is_a_404_without_a_slash_added(client, path):
 def test_pages_still_get_their_slash_and_lower_case_in_one_redirect(
     client, a_post, make_tag, path, target
 ):
-    make_tag("Birds")
     response = client.get(path)
     assert response.status_code == 301 and response.headers["Location"] == target
     assert client.get(target).status_code == 200

@@ -34,7 +34,7 @@ def test_a_deactivated_authors_page_and_feed_stay_while_their_posts_link_there(
     assert page.status_code == 200 and "Mary Shelley" in page.text and "Frankenstein" in page.text
     feed = feedparser.parse(client.get("/author/mary/rss/").data)
     assert feed.bozo == 0 and [e.title for e in feed.entries] == ["Frankenstein"]
-    assert "/author/mary/" in client.get("/sitemap.xml").text
+    assert "/author/mary/" in client.get("/sitemap-authors.xml").text
 
     # The admin stays locked.
     token = form_token(client, "/login")
@@ -47,4 +47,4 @@ def test_a_deactivated_author_with_only_drafts_has_no_public_page(client, make_u
     make_post("Unfinished", slug="unfinished", authors=[ghost], status="draft")
     assert client.get("/author/ghostwriter/").status_code == 404
     assert client.get("/author/ghostwriter/rss/").status_code == 404
-    assert "/author/ghostwriter/" not in client.get("/sitemap.xml").text
+    assert "/author/ghostwriter/" not in client.get("/sitemap-authors.xml").text

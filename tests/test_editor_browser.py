@@ -101,7 +101,7 @@ def test_pasting_and_dropping_images_uploads_and_inserts_them(
     send_file(page, "paste", png_bytes(tmp_path))
     describe(page, "A teal square")
     expect(body).to_have_value(
-        re.compile(r"!\[A teal square\]\(/uploads/[0-9a-f]{32}-640\.png\)"), timeout=10_000
+        re.compile(r"!\[A teal square\]\(/uploads/[0-9a-f]{32}-640x480\.png\)"), timeout=10_000
     )
     expect(page.locator("#md-upload-status")).to_have_text("Image added.")
     send_file(page, "drop", png_bytes(tmp_path, "drop.png", "orange"), "drop.png")

@@ -110,7 +110,7 @@ def test_the_text_part_keeps_paragraphs_list_items_and_link_urls(app, runner, ma
 def test_descriptions_separate_paragraphs_and_never_join_words(client, make_post):
     html = render_markdown("Ends here.\n\n- Starts\n- there\n\nA<br>B and *un*done")
     assert plain_text(html) == "Ends here.\n\n- Starts\n- there\n\nA\nB and undone"
-    assert make_excerpt(plain_text(html)) == "Ends here. - Starts - there A B and undone"
+    assert make_excerpt(plain_text(html)) == "Ends here. Starts there A B and undone"  # no bullets
     make_post(title="Joined", slug="joined", body="One.\n\nTwo<br>three")
     page = client.get("/joined/").text
     assert '<meta property="og:description" content="One. Two three">' in page

@@ -244,6 +244,7 @@ def test_favicon_is_served_from_the_icon_setting_or_the_default(app):
     app.config["SITE_ICON"] = "/static/demo/harbour.jpg"
     mine = client.get("/favicon.ico")
     assert mine.status_code == 200 and mine.mimetype == "image/jpeg"
-    app.config["SITE_ICON"] = "https://cdn.example/icon.png"
-    assert client.get("/favicon.ico").headers["Location"] == "https://cdn.example/icon.png"
     assert '<link rel="icon" href="/favicon.ico"' in client.get("/").text
+    app.config["SITE_ICON"] = "https://cdn.example/icon.png"  # linked, never redirected to
+    assert client.get("/favicon.ico").data[:4] == b"\x00\x00\x01\x00"
+    assert '<link rel="icon" href="https://cdn.example/icon.png"' in client.get("/").text

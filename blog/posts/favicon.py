@@ -3,7 +3,7 @@
 import mimetypes
 from pathlib import Path
 
-from flask import current_app, redirect, send_file
+from flask import current_app, send_file
 
 from blog.posts.views import bp
 from blog.site import safe_url, settings
@@ -13,7 +13,11 @@ DEFAULT_ICON = "img/favicon.ico"
 
 @bp.get("/favicon.ico")
 def favicon():
-    """Serve the site icon: a stored or static image as is, a remote one by redirect."""
+    """Serve the site icon: a stored or static image as is, else the default icon.
+
+    A remote icon (an https URL in the settings) is linked from every page's head instead:
+    the site never redirects off itself (blog.security), and browsers follow the link.
+    """
     icon = safe_url(settings().get("icon"))
     path = None
     if icon.startswith("/static/") and ".." not in icon:
@@ -22,8 +26,6 @@ def favicon():
         from blog.images import stored_path
 
         path = stored_path(icon[len("/uploads/") :])
-    elif icon.startswith(("http://", "https://")):
-        return redirect(icon, 302)
     if path is None or not path.is_file():
         path = Path(current_app.static_folder or "") / DEFAULT_ICON
     mimetype = mimetypes.guess_type(path.name)[0] or "image/x-icon"
