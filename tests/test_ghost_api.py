@@ -318,6 +318,8 @@ def test_the_same_queries_whatever_the_number_of_posts(
     client, blog, content_key, make_post, count_queries
 ):
     def count() -> int:
+        # Warm up: the first request after a change looks up the next scheduled go-live once.
+        get(client, "/posts/", content_key, include="authors,tags", limit="all")
         with count_queries() as statements:
             reply = get(client, "/posts/", content_key, include="authors,tags", limit="all")
             assert reply.status_code == 200
