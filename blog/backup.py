@@ -230,7 +230,9 @@ def restore_backup(source: Path, echo=click.echo) -> dict:
         for name in list(store.names()):
             if name not in keep:  # uploaded after the backup: no restored post names it
                 store.delete(name)
+    # This process's kept copies describe the replaced site: settings and built sitemaps.
     current_app.extensions.get("stored_settings", {}).clear()
+    current_app.extensions.get("built_sitemaps", {}).clear()
     bump_content_generation()
     return manifest
 

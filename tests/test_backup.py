@@ -3,13 +3,14 @@
 
 import io
 import tarfile
+from datetime import timedelta
 
 import pytest
 from PIL import Image
 
 from blog.admin.store import save_settings
 from blog.extensions import db
-from blog.models import Post
+from blog.models import Post, utcnow
 from blog.storage import storage
 
 pytestmark = pytest.mark.usefixtures("fresh_requests")
@@ -56,7 +57,9 @@ def test_a_restored_backup_gives_the_same_site(site, client, runner, tmp_path):
 
     # Then things go wrong: a post deleted, another renamed, settings changed, image replaced.
     db.session.delete(db.session.get(Post, site[1]))
-    db.session.get(Post, site[2]).title = "Vandalised"
+    vandalised = db.session.get(Post, site[2])
+    vandalised.title = "Vandalised"
+    vandalised.updated_at = utcnow() + timedelta(hours=1)  # every sitemap's lastmod moves
     save_settings({"title": "Someone Else's Blog"})
     db.session.commit()
     storage().put(NAME, png("red"), "image/png")
