@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from functools import cache
 
+from blog.colours import contrast_ratio, luminance
+
 LIGHT_STYLE = "friendly"
 DARK_STYLE = "monokai"
 # What a Pygments token class looks like: short lowercase names, e.g. "k", "nf", "s2", "err".
@@ -42,26 +44,12 @@ DARK_BACKGROUND = "1f2227"
 MIN_CONTRAST = 4.5  # WCAG 2 AA for text
 
 
-def _luminance(hex_colour: str) -> float:
-    def channel(pair: str) -> float:
-        c = int(pair, 16) / 255
-        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-
-    r, g, b = (channel(hex_colour[i : i + 2]) for i in (0, 2, 4))
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
-def _contrast(a: str, b: str) -> float:
-    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
-    return (high + 0.05) / (low + 0.05)
-
-
 def readable(colour: str, background: str) -> str:
     """Return colour (rrggbb), moved towards black or white until it meets WCAG AA on
     background: a style's pale comment grey stays grey but becomes legible."""
     colour = colour if len(colour) == 6 else "".join(ch * 2 for ch in colour)
-    target = 0 if _luminance(background) > 0.18 else 255
-    while _contrast(colour, background) < MIN_CONTRAST:
+    target = 0 if luminance(background) > 0.18 else 255
+    while contrast_ratio(colour, background) < MIN_CONTRAST:
         channels = [int(colour[i : i + 2], 16) for i in (0, 2, 4)]
         moved = [round(c + (target - c) * 0.1) if c != target else c for c in channels]
         if moved == channels:

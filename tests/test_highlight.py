@@ -1,12 +1,12 @@
 """Code blocks are highlighted with Pygments at render time; the sanitiser keeps only token
 classes on spans; mail gets inline colours; the stylesheet's colours meet WCAG AA."""
 
+from blog.colours import contrast_ratio
 from blog.content import render_markdown, sanitise
 from blog.highlight import (
     DARK_BACKGROUND,
     LIGHT_BACKGROUND,
     _colours,
-    _contrast,
     css,
     inline_styles,
 )
@@ -46,5 +46,5 @@ def test_every_colour_reads_at_wcag_aa_on_its_background():
             if "color: #" not in rules:
                 continue  # bold or italic only
             colour = rules.split("color: #")[1][:6]
-            assert _contrast(colour, background) >= 4.5, (style, rules)
+            assert contrast_ratio(colour, background) >= 4.5, (style, rules)
     assert "@media (prefers-color-scheme: dark)" in css()

@@ -11,6 +11,7 @@ from flask import current_app, g
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from blog.colours import contrast_ratio, luminance
 from blog.extensions import db
 from blog.models import Setting, utcnow
 
@@ -87,23 +88,6 @@ def accent_color(value: object) -> str:
     """Return value if it is a #rrggbb colour, else the default accent."""
     text = str(value or "").lower()
     return text if COLOR.fullmatch(text) else DEFAULT_ACCENT
-
-
-def luminance(color: str) -> float:
-    """Return the WCAG 2 relative luminance of a #rrggbb colour (0 black .. 1 white)."""
-
-    def channel(hex_pair: str) -> float:
-        c = int(hex_pair, 16) / 255
-        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-
-    r, g, b = (channel(color[i : i + 2]) for i in (1, 3, 5))
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
-def contrast_ratio(one: str, two: str) -> float:
-    """Return the WCAG 2 contrast ratio of two #rrggbb colours (1 .. 21)."""
-    light, dark = sorted((luminance(one), luminance(two)), reverse=True)
-    return (light + 0.05) / (dark + 0.05)
 
 
 def contrast_color(color: str) -> str:
