@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import text, update
 
 from blog import cache, create_app
+from blog.cache import clock, public
 from blog.extensions import db
 from blog.models import Post, utcnow
 from conftest import HX, form_token, free_port
@@ -37,7 +38,7 @@ def later(monkeypatch):
     """Move the cache's clock a few seconds on: a reader comes back after the last change
     (Last-Modified is never in the future, so right after a change it cannot match yet)."""
     ahead = time.time() + 5
-    monkeypatch.setattr(cache, "_now", lambda: ahead)
+    monkeypatch.setattr(clock, "now", lambda: ahead)
 
 
 @pytest.fixture
@@ -142,7 +143,7 @@ def test_a_scheduled_post_goes_live_on_kept_pages_at_its_time(app, blog, reader,
     assert "Tomorrow" not in reader.get("/").text
     assert reader.get("/").headers["X-Cache"] == "hit"
     later = time.time() + 2 * 3600
-    monkeypatch.setattr(cache, "_now", lambda: later)
+    monkeypatch.setattr(clock, "now", lambda: later)
     monkeypatch.setattr("blog.posts.services.utcnow", lambda: utcnow() + timedelta(hours=2))
     page = reader.get("/")
     assert "Tomorrow&#39;s news" in page.text and page.headers["X-Cache"] == "miss"
@@ -178,7 +179,7 @@ def test_signed_in_staff_always_get_fresh_private_pages(blog, client, login, mak
 def test_a_response_that_sets_a_cookie_is_neither_kept_nor_public(app, reader, monkeypatch):
     from flask import session
 
-    monkeypatch.setattr(cache, "READER_ENDPOINTS", {*cache.READER_ENDPOINTS, "cookie_page"})
+    monkeypatch.setattr(public, "READER_ENDPOINTS", {*public.READER_ENDPOINTS, "cookie_page"})
 
     @app.get("/cookie-page/", endpoint="cookie_page")
     def cookie_page():
@@ -277,7 +278,7 @@ def test_a_post_scheduled_in_the_editor_goes_live_on_kept_pages_at_its_time(
     assert "Tomorrow" not in reader.get("/").text
     assert reader.get("/").headers["X-Cache"] == "hit"
     later = time.time() + 2 * 3600
-    monkeypatch.setattr(cache, "_now", lambda: later)
+    monkeypatch.setattr(clock, "now", lambda: later)
     monkeypatch.setattr("blog.posts.services.utcnow", lambda: utcnow() + timedelta(hours=2))
     page = reader.get("/")
     assert "Tomorrow&#39;s news" in page.text and page.headers["X-Cache"] == "miss"
