@@ -189,16 +189,16 @@ def test_an_imported_owner_does_not_displace_ours(import_ghost, make_user):
 
 
 def test_a_post_that_fails_leaves_nothing_and_the_rest_imports(import_ghost, monkeypatch):
-    from blog.ghost import importer
+    from blog.ghost.importer import posts
 
-    real = importer._body
+    real = posts.post_body
 
-    def failing(row, run):
+    def failing(row, run, custom_excerpt):
         if row.get("slug") == "mobiledoc-only":
             raise ValueError("the renderer broke")
-        return real(row, run)
+        return real(row, run, custom_excerpt)
 
-    monkeypatch.setattr(importer, "_body", failing)
+    monkeypatch.setattr(posts, "post_body", failing)
     result = import_ghost(MODERN, True, "--batch-size", "3")
     assert "mobiledoc-only: the renderer broke" in result.output
     assert report_table(result.output)["post"]["skipped"] == 1

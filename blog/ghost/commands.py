@@ -9,6 +9,13 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from blog.api.keys import IntegrationError, create_integration, integrations
+from blog.api.keys import revoke as revoke_key
+from blog.extensions import db
+from blog.ghost.exporter import export_document
+from blog.ghost.importer import import_export
+from blog.ghost.reader import ExportError, read_export
+
 
 @click.command("import-ghost")
 @with_appcontext
@@ -19,9 +26,6 @@ def import_ghost(file: Path, batch_size: int) -> None:
 
     Safe to run again: what an earlier run imported is matched and updated, never doubled.
     """
-    from blog.ghost.importer import import_export
-    from blog.ghost.reader import ExportError, read_export
-
     try:
         export = read_export(file, current_app.config["IMAGE_MAX_BYTES"])
     except ExportError as error:
@@ -43,8 +47,6 @@ def import_ghost(file: Path, batch_size: int) -> None:
               help="File to write ('-' for standard output).")  # fmt: skip
 def export_ghost(output: str) -> None:
     """Write posts, pages, tags and staff in Ghost's JSON export shape (no passwords)."""
-    from blog.ghost.exporter import export_document
-
     document = export_document()
     text = json.dumps(document, ensure_ascii=False, indent=1)
     if output == "-":
@@ -66,9 +68,6 @@ def integrations_group() -> None:
 @click.argument("name")
 def create(name: str) -> None:
     """Create an integration NAME and print its Content API key."""
-    from blog.api.keys import IntegrationError, create_integration
-    from blog.extensions import db
-
     try:
         integration = create_integration(name)
     except IntegrationError as error:
@@ -81,8 +80,6 @@ def create(name: str) -> None:
 @with_appcontext
 def list_integrations() -> None:
     """List integrations: id, key, created, name."""
-    from blog.api.keys import integrations
-
     for found in integrations():
         click.echo(f"{found.id}\t{found.content_key}\t{found.created_at:%Y-%m-%d}\t{found.name}")
 
@@ -92,10 +89,6 @@ def list_integrations() -> None:
 @click.argument("key_or_id")
 def revoke(key_or_id: str) -> None:
     """Delete an integration (by key or id); its key stops working at once."""
-    from blog.api.keys import IntegrationError
-    from blog.api.keys import revoke as revoke_key
-    from blog.extensions import db
-
     try:
         found = revoke_key(key_or_id)
     except IntegrationError as error:
