@@ -13,8 +13,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from blog.api import keys, resources
-from blog.api.resources import ApiError
+from blog.api import keys, query
+from blog.api.errors import ApiError
+from blog.api.options import read_options
+from blog.api.shapes import settings_object
 from blog.site import settings
 
 bp = Blueprint("api", __name__)
@@ -83,6 +85,7 @@ def public_headers(response: Response) -> Response:
 
 @bp.errorhandler(ApiError)
 def api_error(error: ApiError):
+    """Answer an ApiError with its status and Ghost's error envelope."""
     return jsonify(error.body()), error.status
 
 
@@ -94,20 +97,23 @@ def http_error(error: HTTPException):
 
 
 def _browse(resource: str):
-    options = resources.read_options(request.args, resource)
-    rows, meta = resources.browse(resource, options)
+    """Answer a browse: {resource: [rows], "meta": {"pagination": ...}}."""
+    options = read_options(request.args, resource)
+    rows, meta = query.browse(resource, options)
     return jsonify({resource: rows, "meta": meta})
 
 
 def _read(resource: str, ghost_id: str | None = None, slug: str | None = None):
-    options = resources.read_options(request.args, resource)
-    found = resources.read(resource, options, ghost_id=ghost_id, slug=slug)
+    """Answer a read: {resource: [row]}, or 404 NotFoundError."""
+    options = read_options(request.args, resource)
+    found = query.read(resource, options, ghost_id=ghost_id, slug=slug)
     if found is None:
         raise ApiError(404, "NotFoundError", f"{SINGULAR[resource]} not found.")
     return jsonify({resource: [found]})
 
 
 def _make_views(resource: str) -> None:
+    """Register browse, read by id and read by slug for one resource."""
     def browse_view(version: str | None = None):
         return _browse(resource)
 
@@ -136,7 +142,7 @@ for _resource in RESOURCES:
 @_route("/settings/", methods=["GET", "OPTIONS"])
 def site_settings(version: str | None = None):
     """The site's public settings, one object (the client returns it as is)."""
-    return jsonify({"settings": resources.settings_object(settings()), "meta": {}})
+    return jsonify({"settings": settings_object(settings()), "meta": {}})
 
 
 @_route("/<path:anything>", methods=["GET", "OPTIONS"])
