@@ -55,6 +55,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from blog import accounts, admin, api, authors, cli, newsletter, posts  # noqa: F401 (accounts: user loader)
     from blog.ghost import views as ghost_views
+    from blog.posts.search import indexer as search_indexer
 
     bounds.init_app(app)  # before the blueprints: their <int:...> rules use it
     app.register_blueprint(newsletter.bp)
@@ -70,7 +71,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     bidi.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
-    posts.search.init_app(app)
+    search_indexer.init_app(app)
     backup.init_app(app)
     cache.init_app(app)  # last: it wraps the finished app
     assets.init_app(app)  # outside the cache: static files never reach Flask

@@ -9,7 +9,7 @@ from sqlalchemy import insert
 from blog.content import make_excerpt, plain_text, reading_time, render_markdown
 from blog.extensions import db
 from blog.models import Post, PostAuthor, PostTag, Tag, User, utcnow
-from blog.posts import search
+from blog.posts.search import indexer as search_indexer
 from blog.slugs import slugify
 
 # The demo's contact address: the About page gives it, and newsletter replies go to it.
@@ -289,6 +289,6 @@ def fill(count: int, progress: Callable[[int], None] = lambda n: None, seed: int
                 for i, t in enumerate(tags)
             ],
         )
-        search.index_posts(ids)  # core inserts bypass the ORM hook that keeps search current
+        search_indexer.index_posts(ids)  # core inserts bypass the ORM hook that keeps search current
         db.session.commit()
         progress(len(ids))

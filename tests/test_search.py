@@ -9,7 +9,7 @@ from sqlalchemy import insert, text
 from blog.admin import services as admin
 from blog.extensions import db
 from blog.models import Post, PostAuthor, utcnow
-from blog.posts import search
+from blog.posts.search import indexer
 from conftest import HX
 
 
@@ -109,7 +109,7 @@ def test_bulk_writers_index_with_index_posts_and_reindex_rebuilds(client, runner
     db.session.execute(insert(PostAuthor), [{"post_id": ids[0], "author_id": author.id}])
     db.session.commit()
     assert hits(client, "walrus") == []  # a core insert bypasses the ORM hook
-    search.index_posts(ids)
+    indexer.index_posts(ids)
     db.session.commit()
     assert hits(client, "walrus") == ["Imported walrus"]
     db.session.execute(text("DELETE FROM search_index"))

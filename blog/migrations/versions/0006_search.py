@@ -19,7 +19,7 @@ def upgrade():
     bind = op.get_bind()
     for statement in create_statements(bind.dialect.name):
         op.execute(statement)
-    from blog.posts.search import rebuild
+    from blog.posts.search.indexer import rebuild
 
     rebuild(bind)
 
