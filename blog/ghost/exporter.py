@@ -18,7 +18,7 @@ from sqlalchemy import select
 from blog.extensions import db
 from blog.models import ROLES, Post, PostAuthor, PostTag, Tag, User
 from blog.models.base import object_id
-from blog.site import as_utc
+from blog.site import as_utc, settings
 
 GHOST_VERSION = "5.0.0"
 # Fixed ids for Ghost's five staff roles, so every export names them alike.
@@ -172,8 +172,6 @@ def _post(post: Post, ghost_id: str) -> dict:
 
 def _settings() -> list[dict]:
     """The site settings Ghost and our import both know, as Ghost's settings rows."""
-    from blog.site import settings
-
     values = settings()
     rows = {
         "title": values.get("title"),
