@@ -77,10 +77,9 @@ class ConditionalCache:
         app_iter = self.wsgi_app(inner, capture)
         marked = inner.get(ENVIRON_KEY)
         if not captured or marked is None or not captured[0].startswith("200"):
-            if head and hasattr(app_iter, "close"):
-                app_iter.close()
-                app_iter = []
-            elif head:
+            if head:  # the app rendered a body for GET: drop it
+                if hasattr(app_iter, "close"):
+                    app_iter.close()
                 app_iter = []
             if captured:
                 start_response(*captured)
@@ -96,11 +95,7 @@ class ConditionalCache:
             headers.append(("Cache-Control", "private, no-store"))
             start_response(status, headers)
             return [] if head else [body]
-        etag = hashlib.blake2b(body, digest_size=16).hexdigest()
-        drop = ("etag", "content-length", "last-modified")  # Last-Modified: set when sent
-        headers = [(n, v) for n, v in headers if n.lower() not in drop]
-        headers += [("ETag", f'"{etag}"'), ("Content-Length", str(len(body)))]
-        kept = KeptResponse(status, tuple(headers), body, etag, marked.last_modified)
+        kept = _with_etag(status, headers, body, marked.last_modified)
         if key is not None and generation is not None:
             try:
                 self.cache.responses.put(generation.number, key, kept)
@@ -120,6 +115,16 @@ class ConditionalCache:
             return []
         start_response(kept.status, headers)
         return [] if environ.get("REQUEST_METHOD") == "HEAD" else [kept.body]
+
+
+def _with_etag(status: str, headers: list, body: bytes, last_modified: int) -> KeptResponse:
+    """A response to keep: a strong ETag (a hash of the body) and its Content-Length; its
+    Last-Modified is set each time it is sent."""
+    etag = hashlib.blake2b(body, digest_size=16).hexdigest()
+    drop = ("etag", "content-length", "last-modified")
+    headers = [(n, v) for n, v in headers if n.lower() not in drop]
+    headers += [("ETag", f'"{etag}"'), ("Content-Length", str(len(body)))]
+    return KeptResponse(status, tuple(headers), body, etag, last_modified)
 
 
 def not_modified(environ, kept: KeptResponse) -> bool:

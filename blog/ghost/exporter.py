@@ -80,38 +80,8 @@ def export_document() -> dict:
             | {name: getattr(post, name) for name in _META_FIELDS}
             for post in posts
         ],
-        "tags": [
-            {
-                "id": tag_ids[tag.id],
-                "name": tag.name,
-                "slug": tag.slug,
-                "description": tag.description,
-                "feature_image": tag.feature_image,
-                "parent_id": None,
-                "visibility": "internal" if tag.name.startswith("#") else "public",
-                "created_at": _date(tag.created_at),
-                "updated_at": _date(tag.created_at),
-            }
-            for tag in tags
-        ],
-        "users": [
-            {
-                "id": user_ids[user.id],
-                "name": user.name,
-                "slug": user.slug,
-                "email": user.email,
-                "profile_image": user.profile_image,
-                "cover_image": None,
-                "bio": user.bio,
-                "website": user.website,
-                "location": user.location,
-                "status": "active" if user.is_active else "inactive",
-                "visibility": "public",
-                "created_at": _date(user.created_at),
-                "updated_at": _date(user.updated_at),
-            }
-            for user in users
-        ],
+        "tags": [_tag(tag, tag_ids[tag.id]) for tag in tags],
+        "users": [_user(user, user_ids[user.id]) for user in users],
         "roles": [
             {"id": ROLE_IDS[role], "name": role.capitalize(), "description": role.capitalize()}
             for role in ROLES
@@ -122,30 +92,57 @@ def export_document() -> dict:
             if user.role in ROLE_IDS
         ],
         "posts_tags": [
-            {
-                "id": object_id(),
-                "post_id": post_ids[link.post_id],
-                "tag_id": tag_ids[link.tag_id],
-                "sort_order": link.sort_order,
-            }
+            {"id": object_id(), "post_id": post_ids[link.post_id],
+             "tag_id": tag_ids[link.tag_id], "sort_order": link.sort_order}
             for link in tag_links
         ],
         "posts_authors": [
-            {
-                "id": object_id(),
-                "post_id": post_ids[link.post_id],
-                "author_id": user_ids[link.author_id],
-                "sort_order": link.sort_order,
-            }
+            {"id": object_id(), "post_id": post_ids[link.post_id],
+             "author_id": user_ids[link.author_id], "sort_order": link.sort_order}
             for link in author_links
-        ],
+        ],  # fmt: skip
     }
     data["settings"] = _settings()
     meta = {"exported_on": int(time.time() * 1000), "version": GHOST_VERSION}
     return {"db": [{"meta": meta, "data": data}]}
 
 
+def _tag(tag: Tag, ghost_id: str) -> dict:
+    """A tag as a row of Ghost's tags table (a name starting with # is an internal tag)."""
+    return {
+        "id": ghost_id,
+        "name": tag.name,
+        "slug": tag.slug,
+        "description": tag.description,
+        "feature_image": tag.feature_image,
+        "parent_id": None,
+        "visibility": "internal" if tag.name.startswith("#") else "public",
+        "created_at": _date(tag.created_at),
+        "updated_at": _date(tag.created_at),
+    }
+
+
+def _user(user: User, ghost_id: str) -> dict:
+    """A user as a row of Ghost's users table (no password)."""
+    return {
+        "id": ghost_id,
+        "name": user.name,
+        "slug": user.slug,
+        "email": user.email,
+        "profile_image": user.profile_image,
+        "cover_image": None,
+        "bio": user.bio,
+        "website": user.website,
+        "location": user.location,
+        "status": "active" if user.is_active else "inactive",
+        "visibility": "public",
+        "created_at": _date(user.created_at),
+        "updated_at": _date(user.updated_at),
+    }
+
+
 def _post(post: Post, ghost_id: str) -> dict:
+    """A post or page as a row of Ghost's posts table."""
     return {
         "id": ghost_id,
         "uuid": post.uuid,
