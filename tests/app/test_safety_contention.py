@@ -15,7 +15,6 @@ from blog.extensions import db
 from blog.models import Post
 from conftest import form_token
 
-pytest_plugins = ["fixtures_safety"]
 pytestmark = pytest.mark.usefixtures("fresh_requests")
 
 

@@ -135,7 +135,7 @@ def test_phone_keeps_subscribe_reachable_and_nothing_overflows(page, live_server
 @pytest.mark.browser
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_axe_finds_nothing_serious_on_search_and_the_open_dialog(page, live_server, posts, scheme):
-    from test_accessibility import AXE_RUN, AXE_SOURCE, BLOCKING, _format
+    from fixtures.checks import AXE_RUN, AXE_SOURCE, BLOCKING, format_violations
 
     page.emulate_media(color_scheme=scheme)
     failures = []
@@ -150,5 +150,5 @@ def test_axe_finds_nothing_serious_on_search_and_the_open_dialog(page, live_serv
         page.evaluate(AXE_SOURCE.read_text())
         blocking = [v for v in page.evaluate(AXE_RUN) if v["impact"] in BLOCKING]
         if blocking:
-            failures.append(f"{name}, {scheme}:\n{_format(blocking)}")
+            failures.append(f"{name}, {scheme}:\n{format_violations(blocking)}")
     assert not failures, "\n\n".join(failures)
