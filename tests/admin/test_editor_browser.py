@@ -205,7 +205,7 @@ def test_admin_screens_have_no_serious_axe_issue(page, live_server, make_user, m
     axe = AXE_SOURCE.read_text()
     failures = []
     for path in paths:
-        page.goto(live_server + path)
+        assert page.goto(live_server + path).status == 200, path
         page.evaluate(axe)
         blocking = [v for v in page.evaluate(AXE_RUN) if v["impact"] in BLOCKING]
         if blocking:

@@ -79,7 +79,8 @@ def test_axe_finds_no_serious_violations(page, live_server, reader_site, scheme)
     page.emulate_media(color_scheme=scheme)
     failures = []
     for name in AXE_PAGES:
-        page.goto(live_server + reader_site[name])
+        response = page.goto(live_server + reader_site[name])
+        assert response.status == (404 if name == "not-found" else 200), name
         # The site's CSP forbids inline scripts, so add_script_tag fails; evaluate is exempt.
         page.evaluate(axe)
         assert page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches") == (

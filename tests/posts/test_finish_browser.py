@@ -140,7 +140,8 @@ def test_axe_finds_nothing_serious_on_search_and_the_open_dialog(page, live_serv
     page.emulate_media(color_scheme=scheme)
     failures = []
     for name in ("search", "no-match", "dialog", "results-as-you-type"):
-        page.goto(live_server + ("/search/?q=zzzz" if name == "no-match" else "/search/?q=harbour"))
+        path = "/search/?q=zzzz" if name == "no-match" else "/search/?q=harbour"
+        assert page.goto(live_server + path).status == 200, path
         if name == "dialog":
             page.locator(".site-header__cta").click()
             expect(page.locator("#subscribe-dialog")).to_be_visible()
