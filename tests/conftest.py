@@ -30,3 +30,14 @@ __all__ = [
     "received",
     "received_mail",
 ]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that drives Chromium (asks for pytest-playwright's page) `browser`, and
+    keep the tests that share one npm install of Ghost's client on one xdist worker."""
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        if "page" in fixtures and not item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.browser)
+        if "ghost_client" in fixtures:
+            item.add_marker(pytest.mark.xdist_group("ghost_client"))
