@@ -4,7 +4,7 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, request, request_started, request_tearing_down
 
 from blog import (
     assets,
@@ -18,6 +18,7 @@ from blog import (
     security,
     serving,
     site,
+    transactions,
     xmlchars,
 )
 from blog.extensions import csrf, db, limiter, login_manager
@@ -52,6 +53,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
+    _wire_transactions(app)
 
     from blog import accounts, admin, api, authors, cli, newsletter, posts  # noqa: F401 (accounts: user loader)
     from blog.ghost import views as ghost_views
@@ -77,6 +79,20 @@ def create_app(test_config: dict | None = None) -> Flask:
     assets.init_app(app)  # outside the cache: static files never reach Flask
     serving.init_app(app)  # outermost: health checks
     return app
+
+
+def _wire_transactions(app: Flask) -> None:
+    """Tell blog.transactions when each request starts (with its method) and ends, so SQLite
+    transactions know whether they may write. request_started comes before every
+    before_request hook, request_tearing_down after every teardown."""
+
+    @request_started.connect_via(app)
+    def _started(sender: Flask, **extra) -> None:
+        transactions.request_started(request.method)
+
+    @request_tearing_down.connect_via(app)
+    def _ended(sender: Flask, **extra) -> None:
+        transactions.request_ended()
 
 
 def _load_or_create_secret_key(instance: Path) -> str:

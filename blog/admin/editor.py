@@ -12,12 +12,12 @@ from blog.admin.views import bp
 from blog.authors.permissions import can
 from blog.bounds import parse_int
 from blog.content import render_markdown
-from blog.extensions import db, expect_writes
+from blog.extensions import db
 from blog.htmx import is_htmx
 from blog.models import Post, utcnow
 from blog.posts.revisions import record_revision
 from blog.posts.scheduling import publish_due_posts
-from blog.transactions import release_write_lock
+from blog.transactions import expect_writes, release_write_lock
 
 # What each button needs beyond editing the post.
 ACTION_PERMISSIONS = {

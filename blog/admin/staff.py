@@ -13,9 +13,10 @@ from blog.admin.views import bp
 from blog.authors import services
 from blog.authors.forms import Form, parse_invite
 from blog.authors.permissions import INVITABLE, assignable_roles, can
-from blog.extensions import db, expect_writes
+from blog.extensions import db
 from blog.models import ROLES, Invite, User
 from blog.site import settings
+from blog.transactions import expect_writes
 
 
 def _staff_page(form: Form | None = None, status: int = 200, **extra):

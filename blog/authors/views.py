@@ -18,11 +18,12 @@ from werkzeug.security import generate_password_hash
 from blog.accounts import AccountError, password_matches, revoke_sessions
 from blog.authors import services
 from blog.authors.forms import Form, check_new_password, parse_account, parse_login
-from blog.extensions import db, expect_writes, login_manager
+from blog.extensions import db, login_manager
 from blog.htmx import is_htmx
 from blog.posts import services as posts
 from blog.posts.views import listing
 from blog.site import absolute_url
+from blog.transactions import expect_writes
 
 bp = Blueprint("authors", __name__)
 

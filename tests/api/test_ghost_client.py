@@ -15,8 +15,6 @@ import pytest
 
 from blog.extensions import db
 
-pytest_plugins = ["fixtures_ghost"]
-
 CLIENT_PACKAGE = "@tryghost/content-api@1.12.12"
 SCRIPT = Path(__file__).resolve().parent / "ghost_client" / "client.cjs"
 

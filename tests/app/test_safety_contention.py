@@ -15,7 +15,6 @@ from blog.extensions import db
 from blog.models import Post
 from conftest import form_token
 
-pytest_plugins = ["fixtures_safety"]
 pytestmark = pytest.mark.usefixtures("fresh_requests")
 
 
@@ -178,3 +177,13 @@ def test_an_upload_is_re_encoded_while_nobody_holds_the_write_lock(
     )
     assert response.status_code == 201
     assert seen == [True]
+
+
+def test_readers_read_while_another_process_holds_the_write_lock(client, make_post, sqlite_lock):
+    make_post("Still readable", slug="readable")
+    sqlite_lock.take()  # a reader request begins with a plain BEGIN: it never waits for the lock
+    for path in ("/", "/readable/", "/rss/"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert "Still readable" in response.text
+    assert not sqlite_lock.is_free()

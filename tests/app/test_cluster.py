@@ -23,7 +23,6 @@ from blog.models import OutboxMessage, Subscriber
 from blog.newsletter import queue_post_newsletter
 from conftest import PASSWORD, ROOT, free_port
 
-pytest_plugins = ["fixtures_production"]
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 requests = pytest.importorskip("requests")

@@ -11,7 +11,6 @@ from blog import create_app
 from blog.storage import LocalStorage, S3Storage, storage
 from conftest import form_token
 
-pytest_plugins = ["fixtures_production"]
 pytestmark = pytest.mark.usefixtures("fresh_requests")
 
 

@@ -5,12 +5,10 @@ PostgreSQL."""
 from datetime import timedelta
 
 import pytest
-from ghost_support import FIXTURE_1_8_1
 
 from blog.extensions import db
 from blog.models import utcnow
-
-pytest_plugins = ["fixtures_ghost"]
+from fixtures.ghost import FIXTURE_1_8_1
 
 API = "/ghost/api/content"
 

@@ -9,40 +9,10 @@ from sqlalchemy import func, select
 
 from blog.extensions import db
 from blog.models import Post, SlugRedirect, Tag, utcnow
-from conftest import HX, form_token
+from conftest import HX
+from fixtures.admin import Writer, fresh, saved_id
 
 pytestmark = pytest.mark.usefixtures("fresh_requests")
-
-
-class Writer:
-    """A signed-in staff member at the editor."""
-
-    def __init__(self, client, user):
-        self.client, self.user = client, user
-        self.token = form_token(client, "/admin/")
-
-    def save(self, post_id=None, action="save", **fields):
-        path = f"/admin/posts/{post_id}/" if post_id else "/admin/posts/new"
-        data = {"csrf_token": self.token, "title": "A title", "markdown": "Some text.",
-                "action": action, **fields}  # fmt: skip
-        return self.client.post(path, data=data)
-
-    def autosave(self, **fields):
-        return self.client.post(
-            "/admin/posts/autosave",
-            data=fields,
-            headers={**HX, "X-CSRFToken": self.token},
-        )
-
-
-def saved_id(response) -> int:
-    assert response.status_code == 303, response.text[:800]
-    return int(re.search(r"/admin/posts/(\d+)/", response.headers["Location"])[1])
-
-
-def fresh(post_id) -> Post | None:
-    db.session.expire_all()
-    return db.session.get(Post, post_id)
 
 
 @pytest.fixture

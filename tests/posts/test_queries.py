@@ -89,5 +89,7 @@ def test_home_page_runs_three_queries(client, count_queries):
     fill(30)
     client.get("/")  # warm up, as above
     with count_queries() as statements:
-        client.get("/")
+        response = client.get("/")
+    assert response.status_code == 200
+    assert all(f">P{n}</a>" in response.text for n in range(5))  # the five newest posts
     assert len(statements) <= 3, statements

@@ -18,14 +18,13 @@ from blog.extensions import db
 from blog.models import Post, Subscriber
 from conftest import form_token
 
-pytest_plugins = ["fixtures_safety"]
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("fresh_requests")]
 FULL = "storage is full"
 
 
 @pytest.fixture
 def disk(tmp_path):
-    from fixtures_safety import tmpfs
+    from fixtures.safety import tmpfs
 
     with tmpfs(tmp_path / "disk", "4m") as folder:
         yield folder
@@ -51,7 +50,7 @@ def staff(app, client, login, make_user, make_post):
 @pytest.fixture
 def full(app, database, disk, staff):
     """Fill the disk once the app is set up; free it again afterwards."""
-    from fixtures_safety import fill
+    from fixtures.safety import fill
 
     db.session.rollback()
     if database == "sqlite":  # start the next write on an empty WAL: it must grow the file

@@ -5,7 +5,11 @@ report, re-runs, sanitising, and the old Ghost URLs. On SQLite and PostgreSQL.""
 import json
 
 import pytest
-from ghost_support import (
+from sqlalchemy import func, select
+
+from blog.extensions import db
+from blog.models import GhostImage, Post, Tag, User
+from fixtures.ghost import (
     FIXTURE_1_8_1,
     LEGACY,
     MODERN,
@@ -14,12 +18,6 @@ from ghost_support import (
     report_table,
     row_counts,
 )
-from sqlalchemy import func, select
-
-from blog.extensions import db
-from blog.models import GhostImage, Post, Tag, User
-
-pytest_plugins = ["fixtures_ghost"]
 
 
 def post(slug: str) -> Post:

@@ -11,13 +11,13 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
-from test_admin_posts import Writer, fresh, saved_id
 
 from blog.extensions import db
 from blog.models import OutboxMessage, Post, PostRevision, Subscriber, User, utcnow
 from blog.newsletter.sender import run
 from blog.posts.revisions import KEEP_SAVES
 from conftest import HX, PASSWORD
+from fixtures.admin import Writer, fresh, saved_id
 
 pytestmark = pytest.mark.usefixtures("fresh_requests")
 

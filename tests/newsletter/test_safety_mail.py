@@ -19,8 +19,6 @@ from blog.extensions import db
 from blog.models import OutboxMessage
 from conftest import SmtpSink, free_port
 
-pytest_plugins = ["fixtures_safety"]
-
 
 class LockingSink(SmtpSink):
     """An SMTP server that, as it accepts a message, lets another writer take the database."""

@@ -12,20 +12,9 @@ from sqlalchemy import func, select
 from blog.extensions import db
 from blog.models import Setting, User
 from conftest import form_token
+from fixtures.admin import GOOD
 
 pytestmark = pytest.mark.usefixtures("fresh_requests")
-
-GOOD = {
-    "title": "Night Notes",
-    "description": "Written after dark.",
-    "language": "de",
-    "accent_color": "#12AB34",
-    "nav_label": ["Start", "Archive", ""],
-    "nav_url": ["/", "https://example.com/archive", ""],
-    "newsletter_sender_name": "The Night Desk",
-    "newsletter_sender_email": "desk@example.com",
-    "blocked_domains": "spam.example\n@Junk.Example\n",
-}
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from blog.content import make_excerpt, plain_text, render_markdown
 from blog.extensions import db
 from blog.models import Post, utcnow
 from conftest import PASSWORD
+from fixtures.admin import sign_in, staff
 
 pytestmark = pytest.mark.browser
 
@@ -40,22 +41,6 @@ def watch(page):
     page.on("response", on_response)
     page.on("pageerror", lambda error: seen["errors"].append(str(error)))
     return seen
-
-
-def staff(make_user, **fields) -> str:
-    """Create a staff member and return their address, leaving no transaction open."""
-    user = make_user(**fields)
-    email = user.email
-    db.session.rollback()  # the live server writes through its own connections
-    return email
-
-
-def sign_in(page, live_server, email):
-    page.goto(live_server + "/login")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(live_server + "/admin/")
 
 
 def picture(tmp_path) -> str:

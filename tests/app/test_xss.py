@@ -29,7 +29,8 @@ ESCAPES = {
 
 
 def load_payloads() -> list[str]:
-    lines = (Path(__file__).parent / "data" / "xss_payloads.txt").read_text("utf-8").splitlines()
+    corpus = Path(__file__).parent.parent / "data" / "xss_payloads.txt"
+    lines = corpus.read_text("utf-8").splitlines()
     pattern = re.compile("|".join(re.escape(escape) for escape in ESCAPES))
     return [
         pattern.sub(lambda m: ESCAPES[m[0]], line)

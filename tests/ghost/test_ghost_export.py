@@ -4,13 +4,11 @@ PostgreSQL."""
 
 import json
 
-from ghost_support import FIXTURE_1_8_1, MODERN, report_table
 from sqlalchemy import delete, select
 
 from blog.extensions import db
 from blog.models import GhostImage, Integration, Post, PostAuthor, PostTag, Tag, User
-
-pytest_plugins = ["fixtures_ghost"]
+from fixtures.ghost import FIXTURE_1_8_1, MODERN, report_table
 
 
 def snapshot() -> dict:
