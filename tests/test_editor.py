@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from test_admin_posts import Writer, fresh, saved_id
 
 from blog.extensions import db
+from blog.mail.sender import run
 from blog.models import OutboxMessage, Post, PostRevision, Subscriber, User, utcnow
-from blog.newsletter.sender import run
 from blog.posts.revisions import KEEP_SAVES
 from conftest import HX, PASSWORD
 
