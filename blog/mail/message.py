@@ -140,11 +140,12 @@ def compose(
 def render(template: str, **context) -> tuple[str, str]:
     """Return (text, html) of templates/email/<template>.txt and .html with context and
     `site` (the site's settings); the page context processors are not used (no request)."""
-    get = current_app.jinja_env.get_template
     context = {"site": settings(), **context}
-    return get(f"email/{template}.txt").render(context), get(f"email/{template}.html").render(
-        context
+    text, html = (
+        current_app.jinja_env.get_template(f"email/{template}.{kind}").render(context)
+        for kind in ("txt", "html")
     )
+    return text, html
 
 
 def templated(
@@ -158,7 +159,13 @@ def templated(
     headers: dict[str, str] | None = None,
     **context,
 ) -> Message:
-    """Compose a text + HTML message from templates/email/<template>.{txt,html} (render)."""
+    """Compose a text + HTML message from templates/email/<template>.{txt,html} (render).
+
+    Every mail's text and HTML come from render(): send_templated() queues them (newsletter
+    confirmations, password resets, staff invites), and the newsletter issue, built per
+    subscriber at send time, is composed here. Raises ValueError for a header value with CR
+    or LF in it.
+    """
     text, html = render(template, **context)
     return compose(
         to=to,
