@@ -21,8 +21,7 @@ from blog import (
     transactions,
     xmlchars,
 )
-from blog.extensions import csrf, db, limiter, login_manager
-from blog.extensions import mail as flask_mail  # blog.mail is the outbox module
+from blog.extensions import csrf, db, limiter, login_manager, mailer
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -49,7 +48,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     config.derive(app)
 
     db.init_app(app)
-    flask_mail.init_app(app)  # holds the MAIL_* settings; blog.mail sends
+    mailer.init_app(app)  # Flask-Mail: blog.mail composes its Messages, sends over its connection
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
@@ -57,6 +56,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from blog import accounts, admin, api, authors, cli, newsletter, posts  # noqa: F401 (accounts: user loader)
     from blog.ghost import views as ghost_views
+    from blog.mail import commands as mail_commands
+    from blog.mail import sender as mail_sender
     from blog.posts.search import indexer as search_indexer
 
     bounds.init_app(app)  # before the blueprints: their <int:...> rules use it
@@ -73,6 +74,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     bidi.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    mail_sender.init_app(app)  # the outbox's sender thread, started and woken by requests
+    mail_commands.init_app(app)  # flask worker, flask send-newsletter
     search_indexer.init_app(app)
     backup.init_app(app)
     cache.init_app(app)  # last: it wraps the finished app

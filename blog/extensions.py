@@ -18,7 +18,7 @@ from blog.models import Base
 
 db = SQLAlchemy(model_class=Base)
 login_manager = LoginManager()
-mail = Mail()
+mailer = Mail()  # Flask-Mail: its settings and connection carry every mail (blog.mail)
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
 

@@ -1,7 +1,8 @@
-"""The newsletter: subscribe, confirm, unsubscribe, and posts mailed to subscribers."""
+"""The newsletter: subscribe, confirm, unsubscribe, the subscriber list, and queueing a post's
+deliveries (blog.mail composes and sends them)."""
 
-# Importing these registers the staff routes, the commands, the sender hooks and the renderer.
-from blog.newsletter import admin, commands, emails, sender  # noqa: F401
+# Importing these registers the staff routes and the subscriber list commands on bp.
+from blog.newsletter import admin, commands  # noqa: F401
 from blog.newsletter.services import queue_post_newsletter
 from blog.newsletter.views import bp
 

@@ -10,10 +10,11 @@ from sqlalchemy import delete, func, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from blog.extensions import db
-from blog.mail import note_queued
+from blog.mail.message import link, newsletter_identity, one_line
+from blog.mail.outbox import note_queued, send_templated
 from blog.models import OutboxMessage, Post, Subscriber, utcnow
 from blog.models.newsletter import PRIORITY_BULK
-from blog.newsletter import emails
+from blog.newsletter import tokens
 from blog.site import settings
 
 
@@ -63,7 +64,8 @@ def _find_for_update(email: str) -> Subscriber | None:
 
 
 def _queue_confirmation_if_allowed(subscriber: Subscriber) -> None:
-    """Queue a confirmation unless this address had its day's share already."""
+    """Queue the mail that asks the reader to confirm (a signed link that expires after
+    NEWSLETTER_CONFIRM_HOURS), unless this address had its day's share already."""
     now = utcnow()
     since = subscriber.confirmations_since
     if since is None or now - since >= timedelta(hours=24):
@@ -72,7 +74,19 @@ def _queue_confirmation_if_allowed(subscriber: Subscriber) -> None:
         return
     subscriber.confirmations_sent += 1
     db.session.flush()
-    emails.queue_confirmation(subscriber)
+    sender, reply_to = newsletter_identity()
+    send_templated(
+        subscriber.email,
+        f"Confirm your subscription to {one_line(settings()['title'])}",
+        "confirm",
+        sender=sender,
+        reply_to=reply_to,
+        kind="confirm",
+        subscriber_id=subscriber.id,
+        confirm_url=link("newsletter.confirm", token=tokens.confirm_token(subscriber)),
+        hours=current_app.config["NEWSLETTER_CONFIRM_HOURS"],
+        name=subscriber.name,
+    )
 
 
 def confirm_subscription(subscriber: Subscriber) -> bool:

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import func, select
 
 from blog.extensions import db
+from blog.mail.sender import run
 from blog.models import OutboxMessage, Post, PostRevision, Subscriber, User, utcnow
-from blog.newsletter.sender import run
 from blog.posts.revisions import KEEP_SAVES
 from conftest import HX, PASSWORD
 from fixtures.admin import Writer, fresh, saved_id

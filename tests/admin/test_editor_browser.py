@@ -243,7 +243,7 @@ def test_publish_and_email_shows_the_send_status_updating_while_it_runs(
 ):
     import threading
 
-    from blog.newsletter.sender import run
+    from blog.mail.sender import run
 
     app.config["MAIL_BACKGROUND_SENDER"] = False  # the test plays the sender, below
     email = staff(make_user, role="owner")

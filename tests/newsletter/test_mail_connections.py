@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from blog.extensions import db
+from blog.mail import sender
 from blog.models import OutboxMessage, Subscriber
-from blog.newsletter import queue_post_newsletter, sender
+from blog.newsletter import queue_post_newsletter
 
 COUNT = 120
 

@@ -8,11 +8,10 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
-import blog.mail as outbox
 from blog.extensions import db
-from blog.mail import deliver_due
+from blog.mail import deliver_due, delivery, outbox, sender
 from blog.models import OutboxMessage, Post, Subscriber, utcnow
-from blog.newsletter import queue_post_newsletter, sender, tokens
+from blog.newsletter import queue_post_newsletter, tokens
 from blog.newsletter.services import NewsletterError
 from conftest import HX, free_port, received
 
@@ -63,7 +62,8 @@ def clock(monkeypatch):
 
     def forward(**delta):
         later = utcnow() + timedelta(**delta)
-        monkeypatch.setattr(outbox, "utcnow", lambda: later)
+        for module in (outbox, delivery):  # claiming, and recording outcomes
+            monkeypatch.setattr(module, "utcnow", lambda: later)
 
     return forward
 

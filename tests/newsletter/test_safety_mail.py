@@ -14,8 +14,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from blog import mail, sent_journal
+from blog import mail
 from blog.extensions import db
+from blog.mail import journal as sent_journal
 from blog.models import OutboxMessage
 from conftest import SmtpSink, free_port
 

@@ -245,9 +245,9 @@ def test_text_is_escaped_exactly_once(client, illustrated):
 
 
 def test_the_newsletter_mail_shares_the_absolute_url_rewriting(app, illustrated):
-    from blog.newsletter.emails import PostMail
+    from blog.mail.newsletter import issue
 
-    html = PostMail.of(illustrated).html
+    html = issue(illustrated)["html"]
     assert 'href="http://localhost/about/"' in html
     assert 'src="http://localhost/uploads/picture.png"' in html
     assert 'href="http://localhost/say-hi/#notes"' in html

@@ -1,9 +1,11 @@
-"""Who works through the outbox: `flask worker`, or a thread inside each web process.
+"""Who works through the outbox: `flask worker` (blog.mail.commands), or a thread inside each
+web process.
 
 The thread starts with a process's first request (never at import, so nothing touches the
 database before gunicorn forks its workers) and is woken by any request that queued mail.
 Each web worker has its own; claims are atomic, so several never send the same row. Under
 TESTING it starts only once a request queues mail and stops when the outbox is drained.
+init_app(app) wires this into the app (create_app calls it).
 """
 
 from __future__ import annotations
@@ -13,12 +15,13 @@ import os
 import threading
 import time
 
-from flask import Flask, current_app, g
+from flask import Flask, Response, current_app
 
 from blog.extensions import db
-from blog.mail import Report, deliver_due, purge_finished
-from blog.newsletter import services
-from blog.newsletter.views import bp
+from blog.mail import newsletter
+from blog.mail.delivery import Report, deliver_due
+from blog.mail.outbox import QUEUED, purge_finished, register_renderer
+from blog.newsletter.services import purge_pending
 from blog.posts.scheduling import publish_due_posts
 
 log = logging.getLogger(__name__)
@@ -80,7 +83,7 @@ def run(
                 total.add(deliver_due(stop=stop))
                 if time.monotonic() - last_purge >= PURGE_EVERY:
                     last_purge = time.monotonic()
-                    if purged := services.purge_pending():
+                    if purged := purge_pending():
                         log.info("Purged %s unconfirmed subscribers", purged)
                     purge_finished()
                     db.session.commit()
@@ -154,7 +157,14 @@ def sender_for(app: Flask) -> BackgroundSender:
     return sender
 
 
-@bp.before_app_request
+def init_app(app: Flask) -> None:
+    """Start this process's sender with its first request and wake it after a request that
+    queued mail; register the newsletter issue's renderer (blog.mail.newsletter)."""
+    register_renderer("newsletter", newsletter.prepare)
+    app.before_request(_start_background_sender)
+    app.after_request(_wake_background_sender)
+
+
 def _start_background_sender() -> None:
     """Start this process's sender with its first request (outside TESTING)."""
     app = current_app._get_current_object()
@@ -162,10 +172,10 @@ def _start_background_sender() -> None:
         sender_for(app).start()
 
 
-@bp.after_app_request
-def _wake_background_sender(response):
-    """Send what this request queued within seconds, without waiting for the next poll."""
+def _wake_background_sender(response: Response) -> Response:
+    """Send what this request queued (blog.mail.outbox.note_queued) within seconds, without
+    waiting for the next poll."""
     app = current_app._get_current_object()
-    if g.pop("mail_queued", False) and app.config["MAIL_BACKGROUND_SENDER"]:
+    if db.session.info.pop(QUEUED, False) and app.config["MAIL_BACKGROUND_SENDER"]:
         sender_for(app).wake()
     return response

@@ -1,0 +1,243 @@
+"""Delivering claimed outbox mail: each outcome is recorded at once, so a crash can repeat at
+most the one message in flight; what the server cannot take yet is retried with back-off."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import text, update
+from sqlalchemy.exc import OperationalError
+
+from blog.extensions import db
+from blog.mail import journal
+from blog.mail.outbox import OUTBOX, RENDERERS, Builder, Job, claim, retry_delay, stored
+from blog.mail.transport import FileTransport, SmtpTransport, Unreachable, make_transport
+from blog.models import OutboxMessage, Subscriber, utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Report:
+    """How many claimed messages ended each way in one sender's run."""
+
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    cancelled: int = 0
+
+    @property
+    def handled(self) -> int:
+        return self.sent + self.retrying + self.failed + self.cancelled
+
+    def add(self, other: Report) -> None:
+        for name in ("sent", "retrying", "failed", "cancelled"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+class _Batch:
+    """Record each job's outcome in its own short transaction, renewing the claim's lease.
+
+    A record that fails because the database is locked or unreachable is tried again, with
+    back-off, for as long as the claim's lease lasts: the outcome is never left unknown to
+    a sender that could then send the message again (see blog.mail.journal for the rest).
+    """
+
+    def __init__(self, token: str, report: Report) -> None:
+        self.token = token
+        self.report = report
+        self.lease = timedelta(seconds=current_app.config["MAIL_LEASE_SECONDS"])
+        self.renew_at = utcnow() + self.lease / 2
+        self.postgresql = db.session.get_bind().dialect.name == "postgresql"
+        self.already_sent = journal.sent_ids()
+
+    def finish(
+        self, job: Job, status: str, error: str | None = None, sent_id: str = "", **values
+    ) -> None:
+        """Record job's outcome, retrying while the database is locked or unreachable;
+        raise the last OperationalError once the lease has run out.
+
+        sent_id: the Message-ID of a message the server accepted. If the first record fails
+        it goes into the sent journal at once, so that no later claim sends it again even if
+        this process dies while it retries.
+        """
+        deadline = time.monotonic() + max(self.lease.total_seconds(), 1)
+        pause = 0.05
+        while True:
+            try:
+                return self._finish(job, status, error, **values)
+            except OperationalError:
+                db.session.rollback()
+                if sent_id:
+                    journal.record(sent_id)
+                    sent_id = ""
+                if time.monotonic() + pause > deadline:
+                    log.error("Could not record that outbox message %s was %s", job.id, status)
+                    raise
+                log.warning("Outbox message %s is %s; recording it again shortly", job.id, status)
+                time.sleep(pause)
+                pause = min(pause * 2, 2.0)
+
+    def _finish(self, job: Job, status: str, error: str | None = None, **values) -> None:
+        now = utcnow()
+        values.update(status=status, claimed_until=None, last_error=error and error[:500])
+        if status == "sent":
+            values["sent_at"] = now
+        if self.postgresql:
+            # No fsync per mail: the app dying loses nothing committed; only PostgreSQL itself
+            # crashing could lose the last marks, and then those mails go again (same Message-ID).
+            db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+        db.session.execute(update(OUTBOX).where(OUTBOX.c.id == job.id).values(values))
+        if now >= self.renew_at:
+            self.renew_at = now + self.lease / 2
+            db.session.execute(self._mine().values(claimed_until=now + self.lease))
+        db.session.commit()
+        counter = {"queued": "retrying"}.get(status, status)
+        setattr(self.report, counter, getattr(self.report, counter) + 1)
+
+    def retry(self, job: Job, error: str) -> None:
+        """Try the job again after retry_delay, or fail it once MAIL_GIVE_UP_HOURS have passed."""
+        attempts = job.attempts + 1
+        give_up = timedelta(hours=current_app.config["MAIL_GIVE_UP_HOURS"])
+        if utcnow() - job.created_at > give_up:
+            self.finish(job, "failed", error, attempts=attempts)
+        else:
+            later = utcnow() + retry_delay(attempts)
+            self.finish(job, "queued", error, attempts=attempts, next_attempt_at=later)
+
+    def bounce(self, job: Job, error: str) -> None:
+        """Fail the job for good and stop mailing an address the server says does not exist."""
+        if job.subscriber_id is not None:
+            db.session.execute(
+                update(Subscriber)
+                .where(Subscriber.id == job.subscriber_id)
+                .values(status="bounced")
+            )
+            db.session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.subscriber_id == job.subscriber_id,
+                    OutboxMessage.status == "queued",
+                )
+                .values(status="cancelled")
+            )
+        self.finish(job, "failed", error, attempts=job.attempts + 1)
+
+    def postpone(self, job: Job, error: str) -> None:
+        """The server takes nothing now: retry this job and hand back the rest, all later."""
+        later = utcnow() + retry_delay(job.attempts + 1)
+        self.finish(job, "queued", error, attempts=job.attempts + 1, next_attempt_at=later)
+        self.release(later, error)
+        log.warning("Mail is waiting: %s. Next try at %s UTC.", error, f"{later:%H:%M:%S}")
+
+    def release(self, later: datetime, error: str) -> None:
+        """Hand back every job of this claim not yet finished, to be tried again later."""
+        db.session.execute(
+            self._mine().values(
+                status="queued", claimed_until=None, next_attempt_at=later, last_error=error[:500]
+            )
+        )
+        db.session.commit()
+
+    def _mine(self):
+        return update(OUTBOX).where(OUTBOX.c.claimed_by == self.token, OUTBOX.c.status == "sending")
+
+
+def _prepare(jobs: list[Job]) -> dict[str, Builder]:
+    """Load what the batch needs, kind by kind, then end the read transaction."""
+    builders = {
+        kind: RENDERERS.get(kind, stored)([job for job in jobs if job.kind == kind])
+        for kind in {job.kind for job in jobs}
+    }
+    db.session.commit()
+    return builders
+
+
+def _send_batch(
+    token: str, jobs: list[Job], transport: SmtpTransport | FileTransport, report: Report, stop
+) -> bool:
+    """Send a claimed batch; return False when the server is unreachable or a stop was asked."""
+    batch = _Batch(token, report)
+    builders = _prepare(jobs)
+    for job in jobs:
+        if stop is not None and stop.is_set():
+            batch.release(utcnow(), "The sender stopped before this message.")
+            return False
+        try:
+            message = builders[job.kind](job)
+        except Exception as error:  # one bad row must not stop the queue
+            log.exception("Could not build outbox message %s", job.id)
+            batch.finish(job, "failed", f"Could not build the message: {error}")
+            continue
+        if message is None:
+            batch.finish(job, "cancelled")
+            continue
+        message_id = message.msgId or ""
+        if message_id and message_id in batch.already_sent:
+            # A sender before this one got the server's 250 but could not record it.
+            batch.finish(job, "sent", attempts=job.attempts + 1)
+            continue
+        try:
+            transport.send(message, job)
+        except Unreachable as error:
+            batch.postpone(job, f"Mail server unreachable: {error}")
+            return False
+        except smtplib.SMTPRecipientsRefused as error:
+            code, reason = next(iter(error.recipients.values()))
+            detail = f"{code} {reason.decode(errors='replace')}"
+            if 500 <= code < 600:
+                batch.bounce(job, detail)
+            else:
+                batch.retry(job, detail)
+            continue
+        except smtplib.SMTPSenderRefused as error:
+            # Our own From address was refused: every message would fail the same way.
+            batch.postpone(
+                job,
+                f"the server refused the sender address ({error.smtp_code} {error.smtp_error!r});"
+                " check MAIL_DEFAULT_SENDER and the newsletter sender setting",
+            )
+            return False
+        except smtplib.SMTPResponseException as error:
+            detail = f"{error.smtp_code} {error.smtp_error!r}"
+            if 500 <= error.smtp_code < 600:
+                batch.finish(job, "failed", detail, attempts=job.attempts + 1)
+            else:
+                batch.retry(job, detail)
+            continue
+        batch.finish(job, "sent", sent_id=message_id, attempts=job.attempts + 1)
+    return True
+
+
+def deliver_due(
+    limit: int | None = None,
+    stop: threading.Event | None = None,
+    on_batch: Callable[[Report], None] | None = None,
+) -> Report:
+    """Claim and send due mail, batch by batch, until none is due or limit jobs were handled.
+
+    One connection serves every batch, opened with the first message (none when nothing is
+    due); on_batch(report so far) runs after each batch.
+    """
+    report = Report()
+    size = current_app.config["MAIL_BATCH_SIZE"]
+    with make_transport() as transport:
+        while limit is None or report.handled < limit:
+            if stop is not None and stop.is_set():
+                break
+            token, jobs = claim(size if limit is None else min(size, limit - report.handled))
+            if not jobs:
+                break
+            carry_on = _send_batch(token, jobs, transport, report, stop)
+            if on_batch is not None:
+                on_batch(report)
+            if not carry_on:
+                break
+    return report
