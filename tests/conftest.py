@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, event, make_url, text
 from werkzeug.security import generate_password_hash
 
 from blog import create_app
-from blog.content import make_excerpt, plain_text, reading_time, render_markdown
+from blog.content import render
 from blog.extensions import db
 from blog.models import Base, Post, Tag, User, utcnow
 
@@ -228,18 +228,17 @@ def make_post(app, make_user):
             if not default_author:
                 default_author.append(make_user(name="Default Author", slug="default-author"))
             authors = default_author
-        html = render_markdown(body)
-        text_ = plain_text(html)
+        rendered = render(body)
         f.setdefault("status", "published")
         f.setdefault("published_at", utcnow() - timedelta(hours=1, minutes=n))
         post = Post(
             title=title or f"Post number {n}",
             slug=f.pop("slug", None) or f"post-number-{n}",
             markdown=body,
-            html=html,
-            plaintext=text_,
-            excerpt=make_excerpt(text_),
-            reading_time=reading_time(text_),
+            html=rendered.html,
+            plaintext=rendered.text,
+            excerpt=rendered.excerpt,
+            reading_time=rendered.reading_time,
             **f,
         )
         for author in authors:

@@ -6,10 +6,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import insert, text
 
-from blog.admin import services as admin
 from blog.extensions import db
 from blog.models import Post, PostAuthor, utcnow
 from blog.posts import search
+from blog.posts import writing as admin
 from conftest import HX
 
 

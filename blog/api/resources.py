@@ -19,7 +19,7 @@ from blog.api import nql
 from blog.extensions import db
 from blog.ghost.reader import parse_date
 from blog.models import Post, PostAuthor, PostTag, Tag, User
-from blog.posts.services import visible
+from blog.posts.reading import visible
 from blog.site import absolute_url, safe_url
 
 _posts, _tags, _users = Post.__table__.c, Tag.__table__.c, User.__table__.c

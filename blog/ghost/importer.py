@@ -198,9 +198,9 @@ def _import_settings(run: _Run) -> None:
     Ghost, checked by the settings screen's own rules; a setting already saved here is kept."""
     from werkzeug.datastructures import MultiDict
 
-    from blog.admin import store
-    from blog.admin.forms import parse_settings
+    from blog import settings as store
     from blog.models import Setting
+    from blog.settings import parse_settings
 
     ghost: dict = {}
     for row in run.export.rows("settings"):

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from blog.models import SEARCH_TABLE, Post, PostAuthor, PostTag, Tag, User, utcnow
-from blog.posts.services import CARD_COLUMNS, Card, _records, visible
+from blog.posts.reading import CARD_COLUMNS, Card, read_records, visible
 
 MAX_QUERY_CHARS = 300  # a search box, not a document: longer is refused (400)
 MAX_TERMS = 12
@@ -112,7 +112,7 @@ def search(query: str, limit: int = 20) -> Results:
             break
         params = {"match": match, "seen": ids or [-1], "now": utcnow(), "limit": wanted, **extra}
         ids += db.session.scalars(stmt, params)
-    found = {hit.id: hit for hit in _records(_HITS, {"ids": ids or [-1]}, Hit)}
+    found = {hit.id: hit for hit in read_records(_HITS, {"ids": ids or [-1]}, Hit)}
     hits = [found[i] for i in ids if i in found]
     for hit in hits:
         hit.snippet, hit.plaintext = make_snippet(hit.plaintext, terms), ""
