@@ -12,6 +12,7 @@ from blog.admin.forms import MAX_MARKDOWN, Form, parse_post
 from blog.admin.views import bp
 from blog.authors.permissions import can
 from blog.bounds import parse_int
+from blog.content import Rendered
 from blog.content import render as render_content
 from blog.extensions import db, expect_writes
 from blog.htmx import is_htmx
@@ -60,12 +61,10 @@ def save(post_id: int | None = None):
     inside that write, so two tabs cannot both pass it.
     """
     post = _target(post_id)
-    existed = post.id is not None
-    shown = post if existed else None
+    shown = post if post.id is not None else None
     form = parse_post(request.form)
-    action = form.values["action"]
-    permission = ACTION_PERMISSIONS.get(action)
-    if permission and not can(current_user, permission, post if existed else None):
+    permission = ACTION_PERMISSIONS.get(form.values["action"])
+    if permission and not can(current_user, permission, shown):
         abort(403)
     if not form.ok:
         too_long = len(request.form.get("markdown", "")) > MAX_MARKDOWN
@@ -73,37 +72,56 @@ def save(post_id: int | None = None):
     release_write_lock()  # render and re-encode with no lock held; the write takes milliseconds
     body = render_content(form.values["markdown"])
     upload = request.files.get("feature_image_file")
-    if upload is not None and upload.filename:
-        try:
-            form.values["feature_image"] = images.save_image(upload)
-            form.values["remove_feature_image"] = False
-        except images.UploadError as error:
-            form.errors["feature_image_file"] = error.message
-            return editor_page(shown, form, error.status)
+    refused = _store_upload(form, upload)
+    if refused:
+        return editor_page(shown, form, refused)
     publish_due_posts()  # a scheduled post whose time came is published (and emailed) first
-    if existed and not editing.same_version(post, request.form.get("version"), form.values):
+    if shown and not editing.same_version(post, request.form.get("version"), form.values):
         db.session.rollback()
         _forget_upload(form, upload)
         return editor_page(shown, form, 409, conflict=editing.conflict(post))
     try:
-        writing.save_post(post, form.values, current_user, body)
-        action = _apply_action(post, action, form.values)
-        published = action in ("publish", "schedule", "email")  # kept beyond the last 20
-        record_revision(post, current_user, "publish" if published else "save")
-        db.session.commit()
+        action = _write(post, form.values, body)
     except writing.PostError as error:
-        db.session.rollback()
         _forget_upload(form, upload)
         form.errors[error.field] = error.message
         return editor_page(shown, form, 422)
     except BaseException:
-        db.session.rollback()
         _forget_upload(form, upload)
+        raise
+    _after_save(post, action)
+    return redirect(url_for("admin.edit_post", post_id=post.id), 303)
+
+
+def _store_upload(form: Form, upload) -> int | None:
+    """Store the feature image uploaded with the form into its values; on failure record the
+    error on the form and return the HTTP status to answer with."""
+    if upload is None or not upload.filename:
+        return None
+    try:
+        form.values["feature_image"] = images.save_image(upload)
+        form.values["remove_feature_image"] = False
+    except images.UploadError as error:
+        form.errors["feature_image_file"] = error.message
+        return error.status
+    return None
+
+
+def _write(post: Post, values: dict, body: Rendered) -> str:
+    """Save the fields, apply the pressed button and keep a revision, in one commit; return
+    the action done. Anything raised (PostError among it) rolls the write back."""
+    try:
+        writing.save_post(post, values, current_user, body)
+        action = _apply_action(post, values["action"], values)
+        published = action in ("publish", "schedule", "email")  # kept beyond the last 20
+        record_revision(post, current_user, "publish" if published else "save")
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
         raise
     if action == "email":
         expect_writes()  # the newsletter is queued in a second transaction
-    _after_save(post, action)
-    return redirect(url_for("admin.edit_post", post_id=post.id), 303)
+    return action
 
 
 def _forget_upload(form: Form, upload) -> None:

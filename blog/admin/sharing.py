@@ -61,14 +61,7 @@ def _typed_view() -> SimpleNamespace:
     if "feature_image" in form.errors:  # not a safe address: show no image rather than it
         values["feature_image"] = None
     body = render(values.get("markdown") or "")
-    names = [name.lower() for name in values.get("tags") or []]
-    tags = list(db.session.scalars(select(Tag).where(func.lower(Tag.name).in_(names))))
-    tags.sort(key=lambda tag: names.index(tag.name.lower()))
-    tags += [
-        SimpleNamespace(name=n, url="#")
-        for n in values.get("tags") or []
-        if n.lower() not in {t.name.lower() for t in tags}
-    ]
+    tags = _typed_tags(values.get("tags") or [])
     slugs = [ref.lower() for ref in values.get("authors") or []]
     authors = list(db.session.scalars(select(User).where(User.slug.in_(slugs)))) or [current_user]
     return reader_view(
@@ -86,6 +79,16 @@ def _typed_view() -> SimpleNamespace:
         authors=authors,
         tags=tags,
     )
+
+
+def _typed_tags(typed: list[str]) -> list:
+    """Return the tags typed, in order: stored ones (matched ignoring case), then new ones as
+    stand-ins that link nowhere."""
+    names = [name.lower() for name in typed]
+    tags = list(db.session.scalars(select(Tag).where(func.lower(Tag.name).in_(names))))
+    tags.sort(key=lambda tag: names.index(tag.name.lower()))
+    known = {t.name.lower() for t in tags}
+    return tags + [SimpleNamespace(name=n, url="#") for n in typed if n.lower() not in known]
 
 
 def render_preview(view: SimpleNamespace, shared: bool = False):

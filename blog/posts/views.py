@@ -77,14 +77,7 @@ def listing(page_template: str, endpoint: str, number: int, **filters):
     page = reading.list_cards(number, per_page, cursor, **filters)
     if number > 1 and not page.posts:
         abort(404)
-    owner = next(iter(filters.values()), None)
-    slugs = {"slug": owner.slug} if owner else {}
-    next_url = next_page_url = None
-    if page.next_cursor:
-        next_page_url = url_for(endpoint, number=number + 1, **slugs)
-        next_url = url_for(endpoint, number=number + 1, after=page.next_cursor.encode(), **slugs)
-    prev_url = url_for(endpoint, number=number - 1, **slugs) if number > 1 else None
-    here = url_for(endpoint, number=number, **slugs)
+    here, prev_url, next_page_url, next_url = _page_urls(endpoint, page, filters)
     # An author's or tag's page says how many posts it holds (Ghost: "A collection of N posts").
     post_count = reading.count_posts(**filters) if filters and not is_htmx() else None
     return render(
@@ -98,6 +91,20 @@ def listing(page_template: str, endpoint: str, number: int, **filters):
         next_page_url=next_page_url,
         **filters,
     )
+
+
+def _page_urls(endpoint: str, page: reading.Page, filters: dict) -> tuple:
+    """Return (this page, the previous page, the next page, the next page after this page's
+    last card) as URLs of endpoint; None where there is no such page."""
+    owner = next(iter(filters.values()), None)
+    slugs = {"slug": owner.slug} if owner else {}
+    number = page.number
+    next_url = next_page_url = None
+    if page.next_cursor:
+        next_page_url = url_for(endpoint, number=number + 1, **slugs)
+        next_url = url_for(endpoint, number=number + 1, after=page.next_cursor.encode(), **slugs)
+    prev_url = url_for(endpoint, number=number - 1, **slugs) if number > 1 else None
+    return url_for(endpoint, number=number, **slugs), prev_url, next_page_url, next_url
 
 
 @bp.get("/", defaults={"number": 1})
