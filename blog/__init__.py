@@ -64,9 +64,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(newsletter.bp)
     app.register_blueprint(authors.bp)
     app.register_blueprint(admin.bp)
+    admin.init_app(app)  # where admin.bp's app-wide hooks stood: hook order is kept
     app.register_blueprint(api.bp)  # Ghost's Content API, /ghost/api/content/
     app.register_blueprint(ghost_views.bp)  # imported Ghost images at /content/images/...
     app.register_blueprint(posts.bp)  # last: its /<slug>/ route catches what is left
+    posts.init_app(app)
     htmx.init_app(app)
     site.init_app(app)
     security.init_app(app)

@@ -1,6 +1,6 @@
 """Colour arithmetic for readable text: WCAG 2 relative luminance and contrast ratio.
 
-Used by the theme's accent colours (blog.admin.store) and code highlighting (blog.highlight).
+Used by the theme's accent colours (blog.settings.theme) and code highlighting (blog.highlight).
 Colours are hex "#rrggbb" or "rrggbb". Source: WCAG 2.1, "relative luminance" and
 "contrast ratio" definitions.
 """

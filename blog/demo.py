@@ -6,10 +6,12 @@ from datetime import timedelta
 
 from sqlalchemy import insert
 
-from blog.content import make_excerpt, plain_text, reading_time, render_markdown
+from blog.content import render
 from blog.extensions import db
 from blog.models import Post, PostAuthor, PostTag, Tag, User, utcnow
 from blog.posts.search import indexer as search_indexer
+from blog.settings import save_settings
+from blog.site import settings
 from blog.slugs import slugify
 
 # The demo's contact address: the About page gives it, and newsletter replies go to it.
@@ -157,14 +159,13 @@ def _body(rnd: random.Random) -> str:
 
 def _rendered(source: str) -> dict:
     """Return the stored fields derived from Markdown source."""
-    html = render_markdown(source)
-    text = plain_text(html)
+    body = render(source)
     return {
         "markdown": source,
-        "html": html,
-        "plaintext": text,
-        "excerpt": make_excerpt(text),
-        "reading_time": reading_time(text),
+        "html": body.html,
+        "plaintext": body.text,
+        "excerpt": body.excerpt,
+        "reading_time": body.reading_time,
     }
 
 
@@ -205,11 +206,8 @@ def titles(rnd: random.Random):
 
 def _promise_replies() -> None:
     """Send newsletter replies to CONTACT, as the demo posts say, unless one is set already."""
-    from blog.admin import store
-    from blog.site import settings
-
     if not settings().get("newsletter_reply_to"):
-        store.save_settings({"newsletter_reply_to": CONTACT})
+        save_settings({"newsletter_reply_to": CONTACT})
 
 
 def fill(count: int, progress: Callable[[int], None] = lambda n: None, seed: int = 1) -> None:

@@ -22,7 +22,7 @@ def without_database() -> None:
 
     The transaction is rolled back; a user not loaded yet counts as signed out (loading them
     could wait on the very lock that caused the error), and stored settings come from this
-    process's cache or config (see blog.admin.store.load_settings).
+    process's cache or config (see blog.settings.load_settings).
     """
     try:
         db.session.rollback()

@@ -1,9 +1,23 @@
-"""Site-wide settings and template helpers: what every page's layout needs."""
+"""Site-wide settings and template helpers: what every page's layout needs.
 
+The settings are config defaults with what the settings screen stored (JSON rows) over them;
+blog.settings gathers their public names, with the theme and the settings form.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
 from flask import Flask, current_app, g
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from blog.extensions import db
+from blog.models import Setting, utcnow
 
 # Settings a page reads, and the config key each one defaults from.
 SETTING_KEYS = {
@@ -23,17 +37,81 @@ SETTING_KEYS = {
 
 
 def settings() -> dict:
-    """Return the site's settings for this request: config defaults, then stored overrides.
-
-    Loaders in app.extensions["site_setting_loaders"] (the settings screen's store) return
-    dicts of overrides keyed like SETTING_KEYS.
-    """
+    """Return the site's settings for this request, keyed like SETTING_KEYS: config defaults,
+    then what the settings screen stored (load_settings)."""
     if "site_settings" not in g:
         values = {name: current_app.config[key] for name, key in SETTING_KEYS.items()}
-        for loader in current_app.extensions.get("site_setting_loaders", []):
-            values.update(loader())
+        values.update(load_settings())
         g.site_settings = values
     return g.site_settings
+
+
+log = logging.getLogger(__name__)
+
+# The keys of SETTING_KEYS an administrator may change ("url" stays in config).
+EDITABLE = (
+    "title",
+    "description",
+    "language",
+    "accent_color",
+    "navigation",
+    "logo",
+    "icon",
+    "newsletter_sender_name",
+    "newsletter_sender_email",
+    "newsletter_reply_to",
+    "blocked_domains",
+)
+
+
+def load_settings() -> dict:
+    """Return the stored overrides, keyed like SETTING_KEYS (settings() calls it once a
+    request).
+
+    Each app keeps what it read for SETTINGS_CACHE_SECONDS, so reader pages run no extra
+    query; a save clears this process's copy at once, other workers see it within that time.
+    """
+    cache = current_app.extensions.setdefault("stored_settings", {})
+    ttl = current_app.config.get("SETTINGS_CACHE_SECONDS", 5)
+    if "values" in cache and time.monotonic() - cache["at"] < ttl:
+        return dict(cache["values"])
+    if g.get("no_database"):  # an error page: what this process read last, else config
+        return dict(cache.get("values", {}))
+    try:
+        rows = db.session.execute(select(Setting.key, Setting.value)).all()
+    except SQLAlchemyError:  # no table yet, or the database is busy: fall back to config
+        log.warning("Could not read stored settings; using config defaults", exc_info=True)
+        db.session.rollback()
+        return {}
+    stored = {}
+    for key, value in rows:
+        if key in EDITABLE:
+            try:
+                stored[key] = json.loads(value)
+            except ValueError:
+                log.warning("Ignoring unreadable stored setting %s", key)
+    cache.update(values=stored, at=time.monotonic())
+    return dict(stored)
+
+
+def forget_settings() -> None:
+    """Drop this app's copy of the stored settings, so the next request reads them again."""
+    current_app.extensions.get("stored_settings", {}).clear()
+
+
+def save_settings(values: dict) -> None:
+    """Store settings (keys from EDITABLE) so they override config from the next request."""
+    existing = {row.key: row for row in db.session.scalars(select(Setting))}
+    for key, value in values.items():
+        if key not in EDITABLE:
+            continue
+        encoded = json.dumps(value)
+        if key in existing:
+            existing[key].value = encoded
+        else:
+            db.session.add(Setting(key=key, value=encoded, updated_at=utcnow()))
+    db.session.flush()
+    forget_settings()
 
 
 def as_utc(moment: datetime | None) -> datetime | None:

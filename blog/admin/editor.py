@@ -6,15 +6,19 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 
 from blog import images
-from blog.admin import editing, services
+from blog.admin import editing
+from blog.admin.editor_page import editable, editor_page, new_type
 from blog.admin.forms import MAX_MARKDOWN, Form, parse_post
 from blog.admin.views import bp
 from blog.authors.permissions import can
 from blog.bounds import parse_int
-from blog.content import render_markdown
+from blog.content import Rendered
+from blog.content import render as render_content
 from blog.extensions import db
 from blog.htmx import is_htmx
 from blog.models import Post, utcnow
+from blog.newsletter.services import queue_post_newsletter
+from blog.posts import writing
 from blog.posts.revisions import record_revision
 from blog.posts.scheduling import publish_due_posts
 from blog.transactions import expect_writes, release_write_lock
@@ -28,90 +32,18 @@ ACTION_PERMISSIONS = {
 }
 
 
-def _editable(post_id: int) -> Post:
-    """Return the post if the current user may edit it; 404 if missing, 403 if not theirs."""
-    post = db.get_or_404(Post, post_id)
-    if not can(current_user, "post.edit", post):
-        abort(403)
-    return post
-
-
-FIELDS = (
-    "title",
-    "markdown",
-    "slug",
-    "custom_excerpt",
-    "meta_title",
-    "meta_description",
-    "feature_image",
-    "feature_image_alt",
-)
-
-
-def _fields(post: Post | None, form: Form | None) -> dict:
-    """Return the editor's field values: what was typed, else what the post holds."""
-    if form is not None:
-        fields = {name: form.data.get(name, "") for name in (*FIELDS, "tags", "authors")}
-        fields["published_at"] = form.data.get("published_at", "")
-        fields["featured"] = form.data.get("featured") == "on"
-        fields["email_when_published"] = form.data.get("email_when_published") == "on"
-        return fields
-    fields = {name: (getattr(post, name) or "") if post else "" for name in FIELDS}
-    fields["tags"] = ", ".join(tag.name for tag in post.tags) if post else ""
-    fields["authors"] = ", ".join(user.slug for user in post.authors) if post else ""
-    published_at = post.published_at if post else None
-    fields["published_at"] = f"{published_at:%Y-%m-%dT%H:%M}" if published_at else ""
-    fields["featured"] = bool(post and post.featured)
-    fields["email_when_published"] = bool(post and post.email_when_published)
-    return fields
-
-
-def _editor(post: Post | None, form: Form | None = None, status: int = 200, **extra):
-    """Render the editor for post (None: a new one), echoing form input when given.
-
-    The version field carries the post's updated_at (what this editor started from); a
-    conflict passes the version it was compared with, so saving again overwrites knowingly.
-    """
-    fields = _fields(post, form)
-    kind = post.type if post is not None else _new_type()
-    context = {
-        "kind": kind,
-        "version": editing.version_of(post) if post is not None else "",
-        "deliveries": editing.send_status(post) if post is not None else None,
-        "words": editing.word_count(fields["markdown"]),
-        "post": post,
-        "form": form,
-        "fields": fields,
-        "errors": form.errors if form is not None else {},
-        "preview": (post.html if post else "")
-        if form is None
-        else ("" if "markdown" in form.errors else render_markdown(fields["markdown"])),
-        "tags": services.all_tags(),
-        "staff": services.staff_members() if can(current_user, "post.set_authors") else [],
-        "status": services.display_status(post) if post and post.id else "draft",
-        **extra,
-    }
-    return render_template("admin/editor.html", **context), status
-
-
-def _new_type() -> str:
-    """Return what a new editor writes: a page when asked (?type=page or the form's field)."""
-    wanted = request.values.get("type")
-    return "page" if wanted == "page" else "post"
-
-
 @bp.get("/admin/posts/new")
 def new_post():
     """Show an empty editor (for a static page with ?type=page)."""
     if not can(current_user, "post.create"):
         abort(403)
-    return _editor(None)
+    return editor_page(None)
 
 
 @bp.get("/admin/posts/<int:post_id>/")
 def edit_post(post_id: int):
     """Show the editor for a post."""
-    return _editor(_editable(post_id))
+    return editor_page(editable(post_id))
 
 
 @bp.post("/admin/posts/new")
@@ -129,50 +61,67 @@ def save(post_id: int | None = None):
     inside that write, so two tabs cannot both pass it.
     """
     post = _target(post_id)
-    existed = post.id is not None
-    shown = post if existed else None
+    shown = post if post.id is not None else None
     form = parse_post(request.form)
-    action = form.values["action"]
-    permission = ACTION_PERMISSIONS.get(action)
-    if permission and not can(current_user, permission, post if existed else None):
+    permission = ACTION_PERMISSIONS.get(form.values["action"])
+    if permission and not can(current_user, permission, shown):
         abort(403)
     if not form.ok:
         too_long = len(request.form.get("markdown", "")) > MAX_MARKDOWN
-        return _editor(shown, form, 413 if too_long else 422)
+        return editor_page(shown, form, 413 if too_long else 422)
     release_write_lock()  # render and re-encode with no lock held; the write takes milliseconds
-    body = services.render_body(form.values["markdown"])
+    body = render_content(form.values["markdown"])
     upload = request.files.get("feature_image_file")
-    if upload is not None and upload.filename:
-        try:
-            form.values["feature_image"] = images.save_image(upload)
-            form.values["remove_feature_image"] = False
-        except images.UploadError as error:
-            form.errors["feature_image_file"] = error.message
-            return _editor(shown, form, error.status)
+    refused = _store_upload(form, upload)
+    if refused:
+        return editor_page(shown, form, refused)
     publish_due_posts()  # a scheduled post whose time came is published (and emailed) first
-    if existed and not editing.same_version(post, request.form.get("version"), form.values):
+    if shown and not editing.same_version(post, request.form.get("version"), form.values):
         db.session.rollback()
         _forget_upload(form, upload)
-        return _editor(shown, form, 409, conflict=editing.conflict(post))
+        return editor_page(shown, form, 409, conflict=editing.conflict(post))
     try:
-        services.save_post(post, form.values, current_user, body)
-        action = _apply_action(post, action, form.values)
+        action = _write(post, form.values, body)
+    except writing.PostError as error:
+        _forget_upload(form, upload)
+        form.errors[error.field] = error.message
+        return editor_page(shown, form, 422)
+    except BaseException:
+        _forget_upload(form, upload)
+        raise
+    _after_save(post, action)
+    return redirect(url_for("admin.edit_post", post_id=post.id), 303)
+
+
+def _store_upload(form: Form, upload) -> int | None:
+    """Store the feature image uploaded with the form into its values; on failure record the
+    error on the form and return the HTTP status to answer with."""
+    if upload is None or not upload.filename:
+        return None
+    try:
+        form.values["feature_image"] = images.save_image(upload)
+        form.values["remove_feature_image"] = False
+    except images.UploadError as error:
+        form.errors["feature_image_file"] = error.message
+        return error.status
+    return None
+
+
+def _write(post: Post, values: dict, body: Rendered) -> str:
+    """Save the fields, apply the pressed button and keep a revision, in one commit; return
+    the action done. Anything raised (PostError among it) rolls the write back."""
+    try:
+        writing.save_post(post, values, current_user, body)
+        action = _apply_action(post, values["action"], values)
         published = action in ("publish", "schedule", "email")  # kept beyond the last 20
         record_revision(post, current_user, "publish" if published else "save")
         db.session.commit()
-    except services.PostError as error:
-        db.session.rollback()
-        _forget_upload(form, upload)
-        form.errors[error.field] = error.message
-        return _editor(shown, form, 422)
     except BaseException:
         db.session.rollback()
-        _forget_upload(form, upload)
         raise
     if action == "email":
         expect_writes()  # the newsletter is queued in a second transaction
-    _after_save(post, action)
-    return redirect(url_for("admin.edit_post", post_id=post.id), 303)
+    return action
 
 
 def _forget_upload(form: Form, upload) -> None:
@@ -192,11 +141,11 @@ def _target(post_id: int | None) -> Post:
         if post_id is None:
             abort(404)
     if post_id is not None:
-        return _editable(post_id)
+        return editable(post_id)
     if not can(current_user, "post.create"):
         abort(403)
-    post = services.new_post()
-    post.type = _new_type()
+    post = writing.new_post()
+    post.type = new_type()
     return post
 
 
@@ -211,17 +160,17 @@ def _apply_action(post: Post, action: str, values: dict) -> str:
     if action in ("publish", "email") and future and post.status == "draft":
         action, values["email_when_published"] = "schedule", action == "email"
     if action in ("publish", "email"):
-        services.publish(post, when)
+        writing.publish(post, when)
     elif action == "schedule":
-        services.schedule(post, when)
+        writing.schedule(post, when)
         post.email_when_published = bool(values.get("email_when_published")) and can(
             current_user, "post.email"
         )
     elif action == "unpublish":
-        services.unpublish(post)
+        writing.unpublish(post)
         post.email_when_published = False
     else:
-        services.update_date(post, when)
+        writing.update_date(post, when)
         if post.status == "scheduled" and can(current_user, "post.email"):
             post.email_when_published = bool(values.get("email_when_published"))
     return action
@@ -240,11 +189,6 @@ def _after_save(post: Post, action: str) -> None:
     }
     if action != "email":
         flash(messages[action], "success")
-        return
-    try:
-        from blog.newsletter.services import queue_post_newsletter  # the newsletter's sender
-    except ImportError:
-        flash("Published, but sending newsletters is not set up on this blog yet.", "error")
         return
     try:
         queue_post_newsletter(post)
@@ -272,13 +216,13 @@ def autosave():
             post if existed else None, 422, "Not saved: " + next(iter(form.errors.values()))
         )
     release_write_lock()
-    body = services.render_body(form.values["markdown"])
+    body = render_content(form.values["markdown"])
     if existed and not editing.same_version(post, request.form.get("version"), form.values):
         return _saved(None, 409, editing.STALE_AUTOSAVE)  # saved by another tab meanwhile
     try:
-        services.save_post(post, form.values, current_user, body)
+        writing.save_post(post, form.values, current_user, body)
         record_revision(post, current_user, background=True)
-    except services.PostError as error:
+    except writing.PostError as error:
         db.session.rollback()
         return _saved(post if existed else None, 422, "Not saved: " + error.message)
     db.session.commit()
@@ -306,7 +250,7 @@ def delete(post_id: int):
     if request.method == "GET":
         return render_template("admin/delete.html", post=post)
     title = post.title
-    services.delete_post(post)
+    writing.delete_post(post)
     db.session.commit()
     flash(f"Deleted “{title}”.", "success")
     return redirect(url_for("admin.index"), 303)

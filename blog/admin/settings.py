@@ -7,13 +7,12 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from blog import images
-from blog.admin import store
-from blog.admin.forms import parse_settings
 from blog.admin.views import bp
 from blog.authors.permissions import can
 from blog.extensions import db
 from blog.models import Post
-from blog.posts.services import visible
+from blog.posts.reading import visible
+from blog.settings import forget_settings, parse_settings, save_settings
 from blog.site import settings as site_settings
 from blog.transactions import release_write_lock
 
@@ -54,8 +53,8 @@ def settings():
             form.values[name] = None
         elif not form.values.get(name):
             form.values[name] = current.get(name)
-    store.save_settings(form.values)
+    save_settings(form.values)
     db.session.commit()
-    store.forget_settings()  # again: another thread may have read the old values meanwhile
+    forget_settings()  # again: another thread may have read the old values meanwhile
     flash("Settings saved.", "success")
     return redirect(url_for("admin.settings"), 303)

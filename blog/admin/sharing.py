@@ -16,11 +16,12 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from blog.admin.editor import _editable
+from blog.admin.editor_page import editable
 from blog.admin.forms import parse_post
 from blog.admin.views import bp
-from blog.content import make_excerpt, nesting_problem, plain_text, reading_time, render_markdown
+from blog.content import nesting_problem, render, render_markdown
 from blog.extensions import db
+from blog.htmx import is_htmx
 from blog.models import Post, Tag, User, utcnow
 
 
@@ -30,11 +31,10 @@ def _signature(post_id: int, key: str) -> str:
     return hmac.new(current_app.secret_key.encode(), message, hashlib.sha256).hexdigest()[:40]
 
 
-@bp.app_template_global()
 def share_token(post: Post) -> str:
     """Return the token of post's preview link (the post must have a preview_key).
 
-    Lower case only, so the reader pages' canonical lower-casing leaves /p/<token>/ alone.
+    A template global (blog.admin.init_app). Lower case only, so the reader pages' canonical lower-casing leaves /p/<token>/ alone.
     """
     return f"{post.id}-{_signature(post.id, post.preview_key or '')}"
 
@@ -60,16 +60,8 @@ def _typed_view() -> SimpleNamespace:
     values = form.values
     if "feature_image" in form.errors:  # not a safe address: show no image rather than it
         values["feature_image"] = None
-    html = render_markdown(values.get("markdown") or "")
-    text = plain_text(html)
-    names = [name.lower() for name in values.get("tags") or []]
-    tags = list(db.session.scalars(select(Tag).where(func.lower(Tag.name).in_(names))))
-    tags.sort(key=lambda tag: names.index(tag.name.lower()))
-    tags += [
-        SimpleNamespace(name=n, url="#")
-        for n in values.get("tags") or []
-        if n.lower() not in {t.name.lower() for t in tags}
-    ]
+    body = render(values.get("markdown") or "")
+    tags = _typed_tags(values.get("tags") or [])
     slugs = [ref.lower() for ref in values.get("authors") or []]
     authors = list(db.session.scalars(select(User).where(User.slug.in_(slugs)))) or [current_user]
     return reader_view(
@@ -77,16 +69,26 @@ def _typed_view() -> SimpleNamespace:
         title=values.get("title") or "Untitled",
         slug=values.get("slug"),
         type="page" if request.form.get("type") == "page" else "post",
-        html=html,
+        html=body.html,
         custom_excerpt=values.get("custom_excerpt"),
-        excerpt=make_excerpt(text),
-        reading_time=reading_time(text),
+        excerpt=body.excerpt,
+        reading_time=body.reading_time,
         feature_image=None if values.get("remove_feature_image") else values.get("feature_image"),
         feature_image_alt=values.get("feature_image_alt"),
         published_at=values.get("published_at"),
         authors=authors,
         tags=tags,
     )
+
+
+def _typed_tags(typed: list[str]) -> list:
+    """Return the tags typed, in order: stored ones (matched ignoring case), then new ones as
+    stand-ins that link nowhere."""
+    names = [name.lower() for name in typed]
+    tags = list(db.session.scalars(select(Tag).where(func.lower(Tag.name).in_(names))))
+    tags.sort(key=lambda tag: names.index(tag.name.lower()))
+    known = {t.name.lower() for t in tags}
+    return tags + [SimpleNamespace(name=n, url="#") for n in typed if n.lower() not in known]
 
 
 def render_preview(view: SimpleNamespace, shared: bool = False):
@@ -102,8 +104,6 @@ def preview():
     htmx asks for the live preview pane (the body only); the "Open preview" button gets the
     whole reader page: feature image, byline, tags.
     """
-    from blog.htmx import is_htmx
-
     if is_htmx():
         markdown = request.form.get("markdown", "")[:500_000].replace("\x00", "")
         # problem: what saving would refuse (too deep nesting), said before it is lost
@@ -116,7 +116,7 @@ def preview():
 @bp.post("/admin/posts/<int:post_id>/share")
 def share(post_id: int):
     """Create a preview link for the post, or revoke it (share=revoke)."""
-    post = _editable(post_id)
+    post = editable(post_id)
     if request.form.get("share") == "revoke":
         post.preview_key = None
         flash("The preview link no longer works.", "success")

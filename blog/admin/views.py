@@ -1,4 +1,5 @@
-"""The admin blueprint: guards, headers, the post list (or first-run setup), files and theme."""
+"""The admin blueprint: its guard, the no-store header, the post list (or first-run setup),
+and image uploads."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from werkzeug.datastructures import MultiDict
 
 from blog import images
 from blog.accounts import create_user
-from blog.admin import services, store
 from blog.admin.forms import parse_setup
 from blog.authors.forms import Form
 from blog.authors.permissions import can
@@ -18,17 +18,16 @@ from blog.bounds import query_int
 from blog.extensions import db, login_manager
 from blog.htmx import render
 from blog.models import User
-from blog.site import settings
+from blog.posts import staff_list
+from blog.settings import save_settings
 from blog.transactions import release_write_lock
 
 bp = Blueprint("admin", __name__)
 
-# Screens anyone may open: setup decides for itself; the theme and uploads are public files.
+# Screens anyone may open: setup decides for itself.
 PUBLIC_ENDPOINTS = {
     "admin.index",
     "admin.setup",
-    "admin.theme",
-    "admin.uploaded",
     "admin.shared_preview",  # a draft's preview link: the signed token is the permission
 }
 # Sign-in screens carry CSRF tokens and secrets in links, so no cache may keep them.
@@ -39,12 +38,6 @@ NO_STORE_ENDPOINTS = {
     "authors.reset",
     "authors.accept_invite",
 }
-
-
-@bp.record_once
-def _register_settings_loader(state) -> None:
-    """Let blog.site.settings() read what the settings screen stored."""
-    state.app.extensions.setdefault("site_setting_loaders", []).append(store.load_settings)
 
 
 @bp.before_request
@@ -60,13 +53,13 @@ def require_staff():
     return None
 
 
-@bp.after_app_request
 def no_store(response: Response) -> Response:
-    """Keep admin and sign-in pages out of every cache (and the back button's history)."""
+    """Keep admin and sign-in pages out of every cache (and the back button's history).
+
+    An app-wide after_request hook (blog.admin.init_app): signed-in reader pages need it too.
+    """
     endpoint = request.endpoint or ""
-    if endpoint in NO_STORE_ENDPOINTS or (
-        request.blueprint == "admin" and endpoint not in ("admin.theme", "admin.uploaded")
-    ):
+    if endpoint in NO_STORE_ENDPOINTS or request.blueprint == "admin":
         response.headers["Cache-Control"] = "no-store"
     elif (
         response.mimetype == "text/html"
@@ -76,17 +69,6 @@ def no_store(response: Response) -> Response:
         # A signed-in page carries a CSRF token and staff links: never for a shared cache.
         response.headers["Cache-Control"] = "private, no-store"
     return response
-
-
-@bp.app_template_global()
-def theme_css_url() -> str:
-    """Return the theme stylesheet's URL; it changes whenever the accent colour does."""
-    return url_for("admin.theme", v=store.accent_color(settings().get("accent_color"))[1:])
-
-
-@bp.app_context_processor
-def _helpers() -> dict:
-    return {"can": can, "srcset": images.srcset, "image_size": images.image_size}
 
 
 def needs_setup() -> bool:
@@ -111,13 +93,11 @@ def index():
     if not can(current_user, "admin.view"):
         abort(403)
     status = request.args.get("status")
-    status = status if status in services.STATUS_FILTERS else None
+    status = status if status in staff_list.STATUS_FILTERS else None
     query = request.args.get("q", "").strip()[:100] or None
-    author = None
-    if request.args.get("author") and can(current_user, "post.view_all"):
-        author = db.session.scalar(select(User).where(User.slug == request.args["author"][:191]))
+    author = _author_filter()
     number = query_int("page", 1)  # 400 if not a number, 404 if out of range
-    page = services.list_posts(current_user, status, author, query, number)
+    page = staff_list.list_staff_posts(current_user, status, author, query, number)
     if number > 1 and not page.posts:
         abort(404)
     return render(
@@ -127,9 +107,16 @@ def index():
         filter_status=status,  # not status=: render() takes that as the HTTP status
         query=query,
         author=author,
-        staff=services.staff_members() if can(current_user, "post.view_all") else [],
-        display_status=services.display_status,
+        staff=staff_list.staff_members() if can(current_user, "post.view_all") else [],
+        display_status=staff_list.display_status,
     )
+
+
+def _author_filter() -> User | None:
+    """Return the staff member ?author= names, for those who may see everyone's posts."""
+    if not request.args.get("author") or not can(current_user, "post.view_all"):
+        return None
+    return db.session.scalar(select(User).where(User.slug == request.args["author"][:191]))
 
 
 @bp.post("/admin/setup")
@@ -146,34 +133,11 @@ def setup():
             password=form.values["password"],
         )
         if form.values.get("site_title"):
-            store.save_settings({"title": form.values["site_title"]})
+            save_settings({"title": form.values["site_title"]})
         start_session(user)
         db.session.commit()
         return redirect(url_for("admin.index"), 303)
     return render("admin/setup.html", "admin/setup.html", 422, form=form)
-
-
-@bp.get("/assets/theme.css")
-def theme():
-    """Serve the accent colour as CSS custom properties (no inline styles needed)."""
-    color = store.accent_color(settings().get("accent_color"))
-    response = Response(store.theme_css(color), mimetype="text/css")
-    versioned = request.args.get("v") == color[1:]
-    response.cache_control.public = True
-    response.cache_control.max_age = 31_536_000 if versioned else 300
-    if versioned:
-        response.cache_control.immutable = True
-    return response
-
-
-@bp.get("/uploads/<name>")
-def uploaded(name: str):
-    """Serve an uploaded image with its image type; names are ours, so never a path."""
-    response = images.send_upload(name)
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response.cache_control.immutable = True
-    response.cache_control.public = True
-    return response
 
 
 @bp.post("/admin/uploads")

@@ -19,7 +19,7 @@ from blog.api.options import Options
 from blog.api.shapes import author_shape, only_fields, post_shape, tag_shape
 from blog.extensions import db
 from blog.models import Post, PostAuthor, PostTag, Tag, User
-from blog.posts.services import visible
+from blog.posts.reading import visible
 
 _posts, _tags, _users = Post.__table__.c, Tag.__table__.c, User.__table__.c
 _post_tags, _post_authors = PostTag.__table__.c, PostAuthor.__table__.c

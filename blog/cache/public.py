@@ -28,7 +28,7 @@ GENERATION_KEY = "blog.generation"  # the generation this request renders under
 def start_request() -> None:
     """Note the generation this request renders under; on a new one, forget stored settings.
 
-    Settings are kept per worker for a few seconds (blog.admin.store); a page rendered with a
+    Settings are kept per worker for a few seconds (blog.settings); a page rendered with a
     worker's old copy under a new generation would be kept stale, so a new generation drops it.
     """
     cache: ContentCache = current_app.extensions["response_cache"]

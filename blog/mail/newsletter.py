@@ -1,5 +1,5 @@
 """A post as a newsletter issue: composed at send time for each confirmed subscriber, from
-the post as readers read it (blog.posts.services.Article), with RFC 2369 / RFC 8058
+the post as readers read it (blog.posts.reading.Article), with RFC 2369 / RFC 8058
 List-Unsubscribe headers. Registered as the outbox's "newsletter" renderer by
 blog.mail.sender.init_app."""
 
@@ -19,7 +19,7 @@ from blog.mail.message import Message, link, newsletter_identity, one_line, site
 from blog.mail.outbox import Builder, Job
 from blog.models import Post, Subscriber
 from blog.newsletter import tokens
-from blog.posts.services import get_post
+from blog.posts.reading import get_post
 from blog.site import settings
 
 
@@ -29,7 +29,7 @@ def issue(post) -> dict:
     inline, fitted to 600 px: blog.mail.fit), its plain `text` (link URLs kept), `authors`
     ("A, B") and an absolute `feature_image` ("" for none).
 
-    post: a blog.posts.services.Article (a Post answers the same names).
+    post: a blog.posts.reading.Article (a Post answers the same names).
     """
     url = link("posts.post", slug=post.slug)
     # Stored HTML links site paths ("/uploads/..."); a mail needs absolute addresses.

@@ -1,4 +1,23 @@
-from blog.posts import favicon, feeds, search, share, sitemaps  # noqa: F401 (routes on bp)
-from blog.posts.views import bp
+"""The reader side: pages, feeds, sitemaps, search and public files (views.py and the modules
+that add routes to its blueprint), reading posts (reading/) and writing them (writing.py)."""
 
-__all__ = ["bp", "search"]
+from flask import Flask
+
+from blog import images
+from blog.authors.permissions import can
+from blog.posts import favicon, feeds, files, search, share, sitemaps  # noqa: F401 (routes on bp)
+from blog.posts.views import bp, canonical_redirect
+
+__all__ = ["bp", "init_app", "search"]
+
+
+def init_app(app: Flask) -> None:
+    """Wire the reader side's app-wide parts: the canonical-path redirect before every
+    request, and the template helpers every page uses (theme_css_url, srcset, image_size,
+    can, the xml_text filter)."""
+    app.before_request(canonical_redirect)
+    app.add_template_global(files.theme_css_url, "theme_css_url")
+    app.add_template_filter(feeds.xml_text, "xml_text")
+    app.context_processor(
+        lambda: {"can": can, "srcset": images.srcset, "image_size": images.image_size}
+    )

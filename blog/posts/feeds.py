@@ -7,7 +7,7 @@ from flask import abort, render_template
 from markupsafe import Markup
 
 from blog.content import absolute_urls
-from blog.posts import services
+from blog.posts import reading
 from blog.posts.views import bp
 from blog.site import absolute_url, settings
 from blog.xmlchars import strip_not_xml
@@ -24,7 +24,6 @@ def html_text(text: str | None) -> str:
     return (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-@bp.app_template_filter("xml_text")
 def xml_text(value: object) -> Markup:
     """Escape a value for an XML text node: &, < and > only, so quotes stay quotes.
 
@@ -34,7 +33,7 @@ def xml_text(value: object) -> Markup:
     return Markup(html_text(strip_not_xml(str(value if value is not None else ""))))
 
 
-def _item(post) -> dict:
+def _item(post: reading.Article) -> dict:
     """Return what a feed item shows of post, every URL in it absolute (on SITE_URL)."""
     url = absolute_url(post.url)
     image = urljoin(absolute_url("/"), post.feature_image) if post.feature_image else None
@@ -55,13 +54,13 @@ def _item(post) -> dict:
 
 def _rss(title: str, link: str, description: str, **filters):
     """Render an RSS 2.0 feed of the newest published posts matching filters."""
-    page = services.list_posts(1, FEED_SIZE, **filters)
+    posts = reading.list_articles(FEED_SIZE, **filters)
     body = render_template(
         "posts/rss.xml",
         title=title,
         link=link,
         description=html_text(description),
-        items=[_item(post) for post in page.posts],
+        items=[_item(post) for post in posts],
     )
     return body, 200, {"Content-Type": "application/rss+xml; charset=utf-8"}
 
@@ -76,14 +75,14 @@ def feed():
 @bp.get("/author/<slug>/rss/")
 def author_feed(slug: str):
     """Serve one author's RSS feed."""
-    author = services.get_author(slug) or abort(404)
+    author = reading.get_author(slug) or abort(404)
     return _rss(author.name, author.url, author.bio or "", author=author)
 
 
 @bp.get("/tag/<slug>/rss/")
 def tag_feed(slug: str):
     """Serve one tag's RSS feed."""
-    tag = services.get_tag(slug) or abort(404)
+    tag = reading.get_tag(slug) or abort(404)
     return _rss(tag.name, tag.url, tag.description or "", tag=tag)
 
 

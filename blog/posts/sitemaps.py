@@ -2,8 +2,7 @@
 posts, pages, tags and authors sitemaps, each split into files of at most 50,000 URLs, as
 Ghost serves them (sitemap-posts.xml, then sitemap-posts-2.xml, ...).
 
-Only what readers may see is listed: published posts and pages that are due, and tags and
-authors with at least one such post (their pages answer 404 otherwise).
+Only what readers may see is listed (blog.posts.reading.sitemap reads it).
 
 At 100,000 posts building the files reads every post row (seconds: docs/benchmarks-search.md),
 so each worker keeps what it built for SITEMAP_CACHE_SECONDS, and forgets it at once when this
@@ -17,15 +16,13 @@ import time
 from xml.sax.saxutils import escape
 
 from flask import abort, current_app, render_template
-from sqlalchemy import Select, event, func, select
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from blog.extensions import db
 from blog.models import Post, PostAuthor, PostTag, Tag, User
-from blog.posts.services import visible
+from blog.posts.reading.sitemap import KINDS, sitemap_chunks, sitemap_entries
 from blog.posts.views import bp
 
-KINDS = ("pages", "posts", "tags", "authors")
 XML = {"Content-Type": "application/xml; charset=utf-8"}
 _generation = [0]  # bumped by every write to what sitemaps list, in this process
 _lock = threading.Lock()
@@ -66,52 +63,14 @@ def urls_per_file() -> int:
     return int(current_app.config.get("SITEMAP_URLS_PER_FILE", 50_000))
 
 
-def _rows(kind: str) -> Select:
-    """The select of (slug, lastmod, id) for one kind, in id order (stable, for splitting)."""
-    posts = Post.__table__.c
-    if kind in ("posts", "pages"):
-        return (
-            select(posts.slug, posts.updated_at, posts.id)
-            .where(posts.type == kind[:-1], visible())
-            .order_by(posts.id)
-        )
-    owner, links, key = (
-        (Tag, PostTag.__table__, "tag_id")
-        if kind == "tags"
-        else (User, PostAuthor.__table__, "author_id")
-    )
-    # Authors are listed whether active or not: a deactivated author's page stays while
-    # their posts are up (posts.services.public_author).
-    return (
-        select(owner.slug, func.max(posts.updated_at), owner.id)
-        .join(links, links.c[key] == owner.id)
-        .join(Post.__table__, posts.id == links.c.post_id)
-        .where(posts.type == "post", visible())
-        .group_by(owner.id, owner.slug)
-        .order_by(owner.id)
-    )
-
-
-def _path(kind: str, slug: str) -> str:
-    return {"tags": f"/tag/{slug}/", "authors": f"/author/{slug}/"}.get(kind, f"/{slug}/")
-
-
 def _file_name(kind: str, number: int) -> str:
     return f"/sitemap-{kind}.xml" if number == 1 else f"/sitemap-{kind}-{number}.xml"
 
 
 def _files(kind: str) -> list[tuple[str, object]]:
-    """Return (path, lastmod) of each file one kind needs: one query, whatever the count."""
-    slug, lastmod, ident = _rows(kind).order_by(None).subquery().c
-    position = func.row_number().over(order_by=ident) - 1
-    numbered = select(lastmod.label("lastmod"), position.label("n")).subquery()
-    chunk = (numbered.c.n // urls_per_file()).label("chunk")
-    found = db.session.execute(
-        select(chunk, func.max(numbered.c.lastmod)).group_by(chunk).order_by(chunk)
-    ).all()
-    if not found and kind == "pages":  # the home page is always listed
-        return [(_file_name(kind, 1), None)]
-    return [(_file_name(kind, int(number) + 1), lastmod) for number, lastmod in found]
+    """Return (path, lastmod) of each file one kind needs."""
+    chunks = sitemap_chunks(kind, urls_per_file())
+    return [(_file_name(kind, number), lastmod) for number, lastmod in chunks]
 
 
 @bp.get("/sitemap.xml")
@@ -141,12 +100,7 @@ def sitemap_file(name: str):
 
 def _build_file(kind: str, number: int) -> str | None:
     """Build one sitemap file as text (None when it would be empty past the first)."""
-    size = urls_per_file()
-    rows = db.session.execute(_rows(kind).offset((number - 1) * size).limit(size)).all()
-    urls = [(_path(kind, slug), lastmod) for slug, lastmod, _ in rows]
-    if kind == "pages" and number == 1:
-        newest = db.session.scalar(select(func.max(Post.updated_at)).where(visible()))
-        urls.insert(0, ("/", newest))
+    urls = sitemap_entries(kind, number, urls_per_file())
     if not urls and number > 1:
         return None
     # Plain string building: a Jinja loop over 50,000 URLs took about two seconds.

@@ -7,9 +7,10 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
 from blog.htmx import is_htmx, render
+from blog.posts import reading, share
 from blog.posts import search as search_index
-from blog.posts import services, share
-from blog.posts.services import Cursor
+from blog.posts.reading import Cursor
+from blog.posts.writing import redirect_for
 
 bp = Blueprint("posts", __name__)
 
@@ -17,10 +18,11 @@ bp = Blueprint("posts", __name__)
 _LEAVE_ALONE = ("/static/", "/uploads/", "/admin", "/newsletter/", "/login", "/logout")
 
 
-@bp.before_app_request
 def canonical_redirect():
     """Send a reader to the canonical form of a path in one redirect: lower case, with the
-    trailing slash a page has and a file (`/sitemap.xml`, `/robots.txt`) has not."""
+    trailing slash a page has and a file (`/sitemap.xml`, `/robots.txt`) has not.
+
+    An app-wide before_request hook (blog.posts.init_app): every path is canonicalised."""
     path = request.path
     if path.startswith(_LEAVE_ALONE) or request.method not in ("GET", "HEAD"):
         return None
@@ -72,19 +74,12 @@ def listing(page_template: str, endpoint: str, number: int, **filters):
         cursor = Cursor.decode(request.args.get("after"))
     except ValueError:
         abort(400, "This “Read More” link is damaged: open the page without it.")
-    page = services.list_cards(number, per_page, cursor, **filters)
+    page = reading.list_cards(number, per_page, cursor, **filters)
     if number > 1 and not page.posts:
         abort(404)
-    owner = next(iter(filters.values()), None)
-    slugs = {"slug": owner.slug} if owner else {}
-    next_url = next_page_url = None
-    if page.next_cursor:
-        next_page_url = url_for(endpoint, number=number + 1, **slugs)
-        next_url = url_for(endpoint, number=number + 1, after=page.next_cursor.encode(), **slugs)
-    prev_url = url_for(endpoint, number=number - 1, **slugs) if number > 1 else None
-    here = url_for(endpoint, number=number, **slugs)
+    here, prev_url, next_page_url, next_url = _page_urls(endpoint, page, filters)
     # An author's or tag's page says how many posts it holds (Ghost: "A collection of N posts").
-    post_count = services.count_posts(**filters) if filters and not is_htmx() else None
+    post_count = reading.count_posts(**filters) if filters and not is_htmx() else None
     return render(
         page_template,
         "posts/_cards.html",
@@ -96,6 +91,20 @@ def listing(page_template: str, endpoint: str, number: int, **filters):
         next_page_url=next_page_url,
         **filters,
     )
+
+
+def _page_urls(endpoint: str, page: reading.Page, filters: dict) -> tuple:
+    """Return (this page, the previous page, the next page, the next page after this page's
+    last card) as URLs of endpoint; None where there is no such page."""
+    owner = next(iter(filters.values()), None)
+    slugs = {"slug": owner.slug} if owner else {}
+    number = page.number
+    next_url = next_page_url = None
+    if page.next_cursor:
+        next_page_url = url_for(endpoint, number=number + 1, **slugs)
+        next_url = url_for(endpoint, number=number + 1, after=page.next_cursor.encode(), **slugs)
+    prev_url = url_for(endpoint, number=number - 1, **slugs) if number > 1 else None
+    return url_for(endpoint, number=number, **slugs), prev_url, next_page_url, next_url
 
 
 @bp.get("/", defaults={"number": 1})
@@ -115,7 +124,7 @@ def search():
             results = search_index.search(query)
         except search_index.QueryError as problem:
             error = str(problem)
-    latest = services.list_cards(1, 3).posts if results and not results.hits else []
+    latest = reading.list_cards(1, 3).posts if results and not results.hits else []
     context = {"query": query, "results": results, "error": error, "latest": latest}
     return render(
         "posts/search.html", "posts/_search_results.html", 400 if error else 200, **context
@@ -126,20 +135,18 @@ def search():
 @bp.get("/tag/<slug>/page/<int:number>/")
 def tag(slug: str, number: int):
     """Show a tag and a page of its published posts."""
-    found = services.get_tag(slug) or abort(404)
+    found = reading.get_tag(slug) or abort(404)
     return listing("posts/tag.html", "posts.tag", number, tag=found)
 
 
 @bp.get("/<slug>/")
 def post(slug: str):
     """Show a published post or static page."""
-    found = services.get_post(slug)
-    if found is None:
-        from blog.admin.services import redirect_for  # a slug the post used to have: 301
-
+    found = reading.get_post(slug)
+    if found is None:  # a slug the post used to have: 301
         moved = redirect_for(slug)
         return redirect(moved, 301) if moved else abort(404)
-    more = services.read_more(found) if found.type == "post" else []
+    more = reading.read_more(found) if found.type == "post" else []
     return render_template(
         "posts/post.html", post=found, read_more=more, share=share.for_post(found)
     )

@@ -234,7 +234,7 @@ def test_a_scheduled_post_is_hidden_from_readers_until_its_time(owner, reader, m
         assert "Tomorrow" not in response.text and post.slug not in response.text
     assert reader.get(address).status_code == 404
     later = when + timedelta(minutes=1)
-    monkeypatch.setattr("blog.posts.services.utcnow", lambda: later)
+    monkeypatch.setattr("blog.posts.reading.lists.utcnow", lambda: later)
     assert reader.get(address).status_code == 200
     assert "Tomorrow&#39;s news" in reader.get("/").text
 

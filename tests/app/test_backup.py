@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from PIL import Image
 
-from blog.admin.store import save_settings
 from blog.extensions import db
 from blog.models import Post, utcnow
+from blog.settings import save_settings
 from blog.storage import storage
 
 pytestmark = pytest.mark.usefixtures("fresh_requests")

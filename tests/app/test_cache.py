@@ -144,7 +144,7 @@ def test_a_scheduled_post_goes_live_on_kept_pages_at_its_time(app, blog, reader,
     assert reader.get("/").headers["X-Cache"] == "hit"
     later = time.time() + 2 * 3600
     monkeypatch.setattr(clock, "now", lambda: later)
-    monkeypatch.setattr("blog.posts.services.utcnow", lambda: utcnow() + timedelta(hours=2))
+    monkeypatch.setattr("blog.posts.reading.lists.utcnow", lambda: utcnow() + timedelta(hours=2))
     page = reader.get("/")
     assert "Tomorrow&#39;s news" in page.text and page.headers["X-Cache"] == "miss"
     assert reader.get("/").headers["X-Cache"] == "hit"  # kept again until the next change
@@ -155,7 +155,7 @@ def test_settings_saved_in_one_worker_show_in_another_at_once(app, app_config, b
     other = create_app(app_config)
     first, second = app.test_client(), other.test_client()
     assert "Test Blog" in second.get("/").text  # the second worker keeps its settings copy
-    from blog.admin.store import save_settings
+    from blog.settings import save_settings
 
     save_settings({"title": "Renamed Blog"})
     db.session.commit()
@@ -279,6 +279,6 @@ def test_a_post_scheduled_in_the_editor_goes_live_on_kept_pages_at_its_time(
     assert reader.get("/").headers["X-Cache"] == "hit"
     later = time.time() + 2 * 3600
     monkeypatch.setattr(clock, "now", lambda: later)
-    monkeypatch.setattr("blog.posts.services.utcnow", lambda: utcnow() + timedelta(hours=2))
+    monkeypatch.setattr("blog.posts.reading.lists.utcnow", lambda: utcnow() + timedelta(hours=2))
     page = reader.get("/")
     assert "Tomorrow&#39;s news" in page.text and page.headers["X-Cache"] == "miss"

@@ -8,10 +8,11 @@ import pytest
 from sqlalchemy import func, select
 
 from blog import demo
-from blog.admin.store import button_colors, contrast_ratio, theme_css
+from blog.colours import contrast_ratio
 from blog.extensions import db
 from blog.models import Post, Tag
 from blog.posts.search import search
+from blog.settings import button_colors, theme_css
 from conftest import HX, form_token
 from fixtures.admin import GOOD
 from fixtures.checks import validator_command

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from blog.admin import services
+from blog.admin import editor
 from blog.extensions import db
 from blog.models import Post
 from conftest import form_token
@@ -50,13 +50,13 @@ def test_markdown_is_rendered_while_nobody_holds_the_write_lock(
     client, owner, sqlite_lock, monkeypatch
 ):
     seen = []
-    real = services.render_body
+    real = editor.render_content
 
     def probing(markdown):
         seen.append(sqlite_lock.is_free())
         return real(markdown)
 
-    monkeypatch.setattr(services, "render_body", probing)
+    monkeypatch.setattr(editor, "render_content", probing)
     response = new_post(client, markdown="# Big\n\n" + "Some words. " * 500)
     assert response.status_code == 303
     assert seen == [True]  # rendered between transactions, not inside the write

@@ -189,11 +189,11 @@ def author(client, login, make_user):
 
 
 def test_an_oversized_url_encoded_post_is_refused_before_any_work(app, client, author, monkeypatch):
-    from blog.admin import services
+    from blog.admin import editor
     from blog.models import Post
 
     rendered = []
-    monkeypatch.setattr(services, "render_body", lambda md: rendered.append(md))
+    monkeypatch.setattr(editor, "render_content", lambda md: rendered.append(md))
     token = form_token(client, "/admin/posts/new")
     body = "x" * (10 * 1024 * 1024)
     response = client.post(
@@ -208,10 +208,10 @@ def test_an_oversized_url_encoded_post_is_refused_before_any_work(app, client, a
 
 
 def test_markdown_over_the_limit_gets_413_without_a_preview(client, author, monkeypatch):
-    from blog.admin import editor
+    from blog.admin import editor_page
 
     previews = []
-    monkeypatch.setattr(editor, "render_markdown", lambda md: previews.append(md) or "")
+    monkeypatch.setattr(editor_page, "render_markdown", lambda md: previews.append(md) or "")
     token = form_token(client, "/admin/posts/new")
     body = "# Big\n\n" + "word " * (2 * 1024 * 1024 // 5)
     response = client.post(

@@ -330,7 +330,7 @@ def test_two_users_with_one_slug_but_different_addresses_stay_two(import_ghost, 
 
 
 def test_site_settings_come_over_unless_already_set(import_ghost, client, runner):
-    from blog.admin import store
+    from blog import settings as store
 
     db.session.rollback()
     store.save_settings({"description": "Ours, set before the move."})

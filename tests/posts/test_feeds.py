@@ -2,8 +2,8 @@
 
 import feedparser
 
-from blog.admin.store import save_settings
 from blog.extensions import db
+from blog.settings import save_settings
 
 
 def test_site_feed_lists_published_posts_with_absolute_links(client, make_post, make_user):

@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import insert, text
 
-from blog.admin import services as admin
 from blog.extensions import db
 from blog.models import Post, PostAuthor, utcnow
+from blog.posts import writing as admin
 from blog.posts.search import indexer
 from conftest import HX
 

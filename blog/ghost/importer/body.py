@@ -7,8 +7,6 @@ writes; every call into blog.content is in this module.
 
 from __future__ import annotations
 
-import re
-
 from blog import content
 from blog.ghost import cards
 from blog.ghost.importer.run import ImportRun, relink_html
@@ -35,33 +33,13 @@ def post_body(row: dict, run: ImportRun, custom_excerpt: str | None) -> dict:
         )
     if not raw.strip() and source:
         raw = content.render_markdown(source)
-    html, text, excerpt, minutes = rendered(
-        _headings(relink_html(raw.replace("\x00", ""), run)), custom_excerpt
-    )
+    body = content.from_html(relink_html(raw.replace("\x00", ""), run), custom_excerpt)
     if source is not None:
         source = relink_html(source.replace("\x00", ""), run)
     return {
-        "markdown": source if source is not None else html,
-        "html": html,
-        "plaintext": text,
-        "excerpt": excerpt,
-        "reading_time": minutes,
+        "markdown": source if source is not None else body.html,
+        "html": body.html,
+        "plaintext": body.text,
+        "excerpt": body.excerpt,
+        "reading_time": body.reading_time,
     }
-
-
-def rendered(html: str, custom_excerpt: str | None) -> tuple[str, str, str, int]:
-    """Return (sanitised html, plain text, excerpt, reading time in minutes) for body HTML.
-
-    The excerpt is custom_excerpt when given, else the start of the text (blog.content's
-    rules). The importer's one call for what blog.content derives from a body.
-    """
-    html = content.sanitise(html)
-    text = content.plain_text(html)
-    return html, text, content.make_excerpt(custom_excerpt or text), content.reading_time(text)
-
-
-def _headings(html: str) -> str:
-    """Keep the post title the page's only h1, as the editor's Markdown does: h1 becomes h2,
-    h5 and h6 become h4 (the sanitiser would otherwise drop them, keeping their text)."""
-    html = re.sub(r"<(/?)h1(?=[\s>])", r"<\1h2", html, flags=re.IGNORECASE)
-    return re.sub(r"<(/?)h[56](?=[\s>])", r"<\1h4", html, flags=re.IGNORECASE)

@@ -9,11 +9,10 @@ import json
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from blog.admin import store
-from blog.admin.forms import parse_settings
 from blog.extensions import db
 from blog.ghost.importer.run import ImportRun, relink, url_field
 from blog.models import Setting
+from blog.settings import parse_settings, save_settings
 from blog.site import safe_url
 
 # Ghost's settings keys (and their 0.x names) -> ours (blog.site.SETTING_KEYS).
@@ -84,5 +83,5 @@ def save_checked_settings(data: MultiDict, names: list[str]) -> dict[str, str]:
     form = parse_settings(data)
     chosen = {name: form.values.get(name) for name in names if name not in form.errors}
     if chosen:
-        store.save_settings(chosen)
+        save_settings(chosen)
     return form.errors

@@ -27,7 +27,7 @@ from blog.posts.search.backends import (
 )
 from blog.posts.search.query import QueryError, fts5_query, parse_query, tsquery
 from blog.posts.search.snippets import Hit, make_snippet
-from blog.posts.services import _records
+from blog.posts.reading import read_records
 
 __all__ = ["Hit", "QueryError", "Results", "search"]
 
@@ -68,7 +68,7 @@ def search(query: str, limit: int = 20) -> Results:
             break
         params = {"match": match, "seen": ids or [-1], "now": utcnow(), "limit": wanted, **extra}
         ids += db.session.scalars(stmt, params)
-    found = {hit.id: hit for hit in _records(HITS, {"ids": ids or [-1]}, Hit)}
+    found = {hit.id: hit for hit in read_records(HITS, {"ids": ids or [-1]}, Hit)}
     hits = [found[i] for i in ids if i in found]
     for hit in hits:
         hit.snippet, hit.plaintext = make_snippet(hit.plaintext, terms), ""

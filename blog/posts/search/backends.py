@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy import Select, bindparam, column, func, select, table, text
 
 from blog.models import SEARCH_TABLE, Post
-from blog.posts.services import CARD_COLUMNS, visible
+from blog.posts.reading import CARD_COLUMNS, visible
 
 WINDOW = 200  # PostgreSQL: newest matches checked for visibility beyond the page size
 # Site language (ISO 639-1) -> PostgreSQL text search configuration with its stemmer.

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 
 from sqlalchemy import Select, and_, bindparam, func, or_, select
-from sqlalchemy.orm import selectinload
 
 from blog.bounds import parse_int
 from blog.extensions import db
 from blog.models import Post, PostAuthor, PostTag, Tag, User, utcnow
+from blog.posts.reading.rows import ARTICLE_COLUMNS, CARD_COLUMNS, Article, Card, read_records
+
+_posts_authors, _posts_tags = PostAuthor.__table__, PostTag.__table__
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,10 @@ class Cursor:
 
 @dataclass
 class Page:
-    posts: list  # of Post (list_posts) or Card (list_cards)
+    """One page of a list: its posts (Cards for readers, Post models for the staff's list),
+    its number (from 1), and whether a next page exists."""
+
+    posts: list
     number: int
     has_next: bool
 
@@ -63,24 +68,16 @@ def visible(now: datetime | None = None):
     return and_(posts.status.in_(("published", "scheduled")), posts.published_at <= due)
 
 
-def with_cards(stmt: Select) -> Select:
-    """Load what a card shows (authors, tags) in two extra queries, whatever the page size."""
-    return stmt.options(
-        selectinload(Post.author_links).joinedload(PostAuthor.author, innerjoin=True),
-        selectinload(Post.tag_links).joinedload(PostTag.tag, innerjoin=True),
-    )
-
-
 @cache
-def _page_statement(models: bool, by_author: bool, by_tag: bool, after: bool) -> Select:
-    """Build, once per shape, the select for one page of a list: models (with their authors and
-    tags) or card columns, optionally by one author or tag, after a cursor or at an offset.
+def _page_statement(record: type[Card], by_author: bool, by_tag: bool, after: bool) -> Select:
+    """Build, once per shape, the select for one page of a list of record (Card or Article)
+    columns, optionally by one author or tag, after a cursor or at an offset.
 
     Values are bind parameters (_page binds them), so a request builds nothing: building and
     hashing a fresh statement cost about a tenth of a list page's time.
     """
     posts = Post.__table__.c
-    stmt = with_cards(select(Post)) if models else select(*CARD_COLUMNS)
+    stmt = select(*(ARTICLE_COLUMNS if record is Article else CARD_COLUMNS))
     stmt = stmt.where(posts.type == "post", visible(bindparam("now")))
     if by_author:
         links = PostAuthor.__table__
@@ -104,9 +101,9 @@ def _page_statement(models: bool, by_author: bool, by_tag: bool, after: bool) ->
     return stmt.limit(bindparam("limit"))
 
 
-def _page(models: bool, number: int, per_page: int, cursor, author, tag) -> list:
+def _page(record: type[Card], number: int, per_page: int, cursor, author, tag) -> list:
     """Run one page's select; it returns one row more than the page when there is more."""
-    stmt = _page_statement(models, author is not None, tag is not None, cursor is not None)
+    stmt = _page_statement(record, author is not None, tag is not None, cursor is not None)
     params = {"now": utcnow(), "limit": per_page + 1}
     if author is not None:
         params["author_id"] = author.id
@@ -116,141 +113,31 @@ def _page(models: bool, number: int, per_page: int, cursor, author, tag) -> list
         params.update(after_at=cursor.published_at, after_id=cursor.id)
     else:
         params["offset"] = (number - 1) * per_page
-    if models:
-        return list(db.session.scalars(stmt, params))
-    return _records(stmt, params)
-
-
-def list_posts(
-    number: int, per_page: int, cursor: Cursor | None = None, author=None, tag=None
-) -> Page:
-    """Return one page of published posts as models, newest first, optionally by one author or
-    tag (feeds use this; reader pages use list_cards)."""
-    posts = _page(True, number, per_page, cursor, author, tag)
-    return Page(posts=posts[:per_page], number=number, has_next=len(posts) > per_page)
-
-
-# --- What reader pages show, read as plain rows ------------------------------------------------
-# A list page shows a dozen posts with their authors and tags. Loaded as models (identity map,
-# instance state, association proxies) they took about 3 ms of a 6 ms request on the benchmark
-# machine; the same three queries read as plain rows take about 0.4 ms (docs/benchmarks.md).
-# So reader pages get these small read-only records. Everything that writes uses the models.
-
-
-@dataclass(slots=True)
-class Byline:
-    """An author as reader pages show them."""
-
-    id: int
-    name: str
-    slug: str
-    profile_image: str | None
-
-    url = User.url
-
-
-@dataclass(slots=True)
-class TagLabel:
-    """A tag as reader pages show it."""
-
-    id: int
-    name: str
-    slug: str
-
-    url = Tag.url
-
-
-@dataclass(slots=True)
-class Card:
-    """A post as a card shows it; it answers the same names as a Post for templates."""
-
-    id: int
-    title: str
-    slug: str
-    type: str
-    status: str
-    featured: bool
-    custom_excerpt: str | None
-    excerpt: str
-    reading_time: int
-    feature_image: str | None
-    feature_image_alt: str | None
-    published_at: datetime
-    authors: list[Byline] = field(default_factory=list)
-    tags: list[TagLabel] = field(default_factory=list)
-
-    url = Post.url
-
-    @property
-    def primary_author(self) -> Byline | None:
-        return self.authors[0] if self.authors else None
-
-    @property
-    def primary_tag(self) -> TagLabel | None:
-        return self.tags[0] if self.tags else None
-
-
-@dataclass(slots=True)
-class Article(Card):
-    """A post or static page as its own page shows it."""
-
-    html: str = ""
-    updated_at: datetime | None = None
-    meta_title: str | None = None
-    meta_description: str | None = None
-
-
-def _columns(record: type[Card]) -> list:
-    """The posts columns a record is built from, in its field order."""
-    posts = Post.__table__.c
-    return [posts[f.name] for f in fields(record) if f.name not in ("authors", "tags")]
-
-
-CARD_COLUMNS, ARTICLE_COLUMNS = _columns(Card), _columns(Article)
-_posts_authors, _posts_tags = PostAuthor.__table__, PostTag.__table__
-_users, _tags = User.__table__, Tag.__table__
-_BYLINES = (
-    select(
-        _posts_authors.c.post_id, _users.c.id, _users.c.name, _users.c.slug, _users.c.profile_image
-    )
-    .join_from(_posts_authors, _users, _users.c.id == _posts_authors.c.author_id)
-    .where(_posts_authors.c.post_id.in_(bindparam("ids", expanding=True)))
-    .order_by(_posts_authors.c.post_id, _posts_authors.c.sort_order)
-)
-_TAG_LABELS = (
-    select(_posts_tags.c.post_id, _tags.c.id, _tags.c.name, _tags.c.slug)
-    .join_from(_posts_tags, _tags, _tags.c.id == _posts_tags.c.tag_id)
-    .where(_posts_tags.c.post_id.in_(bindparam("ids", expanding=True)))
-    .order_by(_posts_tags.c.post_id, _posts_tags.c.sort_order)
-)
-
-
-def _records(stmt: Select, params: dict, record: type[Card] = Card) -> list:
-    """Run a select of record's columns, then fill in every post's authors and tags, in order:
-    three queries whatever the number of posts (one when there are none)."""
-    found = [record(**row._mapping) for row in db.session.execute(stmt, params)]
-    by_id = {card.id: card for card in found}
-    if by_id:
-        ids = {"ids": list(by_id)}
-        for post_id, *author in db.session.execute(_BYLINES, ids):
-            by_id[post_id].authors.append(Byline(*author))
-        for post_id, *tag in db.session.execute(_TAG_LABELS, ids):
-            by_id[post_id].tags.append(TagLabel(*tag))
-    return found
+    return read_records(stmt, params, record)
 
 
 def list_cards(
     number: int, per_page: int, cursor: Cursor | None = None, author=None, tag=None
 ) -> Page:
-    """Return one page of cards, newest first, optionally by one author or tag."""
-    cards = _page(False, number, per_page, cursor, author, tag)
+    """Return one page (number from 1, or the page after cursor) of the posts readers may see
+    as Cards, newest first, optionally by one author or tag (a User, a Tag)."""
+    cards = _page(Card, number, per_page, cursor, author, tag)
     return Page(posts=cards[:per_page], number=number, has_next=len(cards) > per_page)
+
+
+def list_articles(limit: int, author=None, tag=None) -> list[Article]:
+    """Return the newest limit posts readers may see as Articles (with their HTML), optionally
+    by one author or tag (a User, a Tag): what a feed shows."""
+    return _page(Article, 1, limit, None, author, tag)[:limit]
 
 
 _POST = (
     select(*ARTICLE_COLUMNS)
     .where(Post.__table__.c.slug == bindparam("slug"), visible(bindparam("now")))
     .limit(1)
+)
+_BY_IDS = select(*ARTICLE_COLUMNS).where(
+    Post.__table__.c.id.in_(bindparam("ids", expanding=True)), visible(bindparam("now"))
 )
 _READ_MORE = (
     select(*CARD_COLUMNS)
@@ -266,13 +153,26 @@ _READ_MORE = (
 
 def get_post(slug: str) -> Article | None:
     """Return the post or static page readers may see at slug."""
-    found = _records(_POST, {"slug": slug, "now": utcnow()}, Article)
+    found = read_records(_POST, {"slug": slug, "now": utcnow()}, Article)
     return found[0] if found else None
+
+
+def get_articles(ids: list[int]) -> dict[int, Article]:
+    """Return the posts and static pages readers may see now among ids, as Articles by id
+    (missing: no such post, a draft, or not yet due). Three queries, however many ids."""
+    found = read_records(_BY_IDS, {"ids": list(ids) or [-1], "now": utcnow()}, Article)
+    return {article.id: article for article in found}
+
+
+def get_article(post_id: int) -> Article | None:
+    """Return the post or static page readers may see now with this id, as an Article
+    (what a newsletter of it shows), or None."""
+    return get_articles([post_id]).get(post_id)
 
 
 def read_more(post: Card, limit: int = 3) -> list[Card]:
     """Return the newest other published posts, for the "Read More" section."""
-    return _records(_READ_MORE, {"now": utcnow(), "post_id": post.id, "limit": limit})
+    return read_records(_READ_MORE, {"now": utcnow(), "post_id": post.id, "limit": limit})
 
 
 def _has_visible_post(links, key):

@@ -1,9 +1,9 @@
-"""Writing posts: listing them for staff, saving the editor's fields, publishing, old slugs."""
+"""Writing posts: saving the editor's fields, tags and authors, slugs and old-slug redirects,
+publishing, scheduling and deleting. Reading is blog.posts.reading; the screens are blog.admin."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, delete, func, select
@@ -11,13 +11,12 @@ from sqlalchemy.exc import IntegrityError
 
 from blog import images
 from blog.authors.permissions import can
-from blog.content import make_excerpt, plain_text, reading_time, render_markdown
+from blog.content import Rendered, render
 from blog.extensions import db
 from blog.models import Post, PostAuthor, PostTag, SlugRedirect, Tag, User, utcnow
-from blog.posts.services import visible, with_cards
+from blog.posts.reading import visible
 from blog.slugs import SlugError, check_slug, slugify, unique_slug
 
-STATUS_FILTERS = ("draft", "scheduled", "published")
 # How often a save takes the next free slug when concurrent saves keep claiming the one it chose.
 SLUG_ATTEMPTS = 30
 
@@ -31,69 +30,6 @@ class PostError(ValueError):
         self.message = message
 
 
-@dataclass
-class AdminPage:
-    posts: list[Post]
-    number: int
-    has_next: bool
-
-
-def escape_like(text: str) -> str:
-    """Escape LIKE's wildcards so a search for % or _ finds those characters."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def list_posts(
-    user: User,
-    status: str | None = None,
-    author: User | None = None,
-    query: str | None = None,
-    number: int = 1,
-    per_page: int = 25,
-) -> AdminPage:
-    """Return one page of the posts user may see, newest change first, filtered."""
-    stmt = select(Post).where(Post.type == "post")  # static pages have their own list
-    if not can(user, "post.view_all"):
-        author = user
-    if author is not None:
-        stmt = stmt.where(
-            Post.id.in_(select(PostAuthor.post_id).where(PostAuthor.author_id == author.id))
-        )
-    now = utcnow()
-    if status == "draft":
-        stmt = stmt.where(Post.status == "draft")
-    elif status == "scheduled":
-        stmt = stmt.where(Post.status == "scheduled", Post.published_at > now)
-    elif status == "published":
-        stmt = stmt.where(visible(now))
-    if query:
-        stmt = stmt.where(Post.title.ilike(f"%{escape_like(query)}%", escape="\\"))
-    stmt = stmt.order_by(Post.updated_at.desc(), Post.id.desc())
-    stmt = stmt.offset((number - 1) * per_page).limit(per_page + 1)
-    posts = list(db.session.scalars(with_cards(stmt)))
-    return AdminPage(posts=posts[:per_page], number=number, has_next=len(posts) > per_page)
-
-
-def display_status(post: Post, now: datetime | None = None) -> str:
-    """Return what readers see of a post: draft, scheduled (not yet due) or published."""
-    now = now or utcnow()
-    if post.status == "draft" or post.published_at is None:
-        return "draft"
-    return "scheduled" if post.published_at > now else "published"
-
-
-def staff_members() -> list[User]:
-    """Return every active staff member, by name."""
-    return list(
-        db.session.scalars(select(User).where(User.is_active.is_(True)).order_by(User.name))
-    )
-
-
-def all_tags() -> list[Tag]:
-    """Return every tag, by name."""
-    return list(db.session.scalars(select(Tag).order_by(func.lower(Tag.name))))
-
-
 # --- Saving the editor ----------------------------------------------------------------------
 
 
@@ -102,28 +38,18 @@ def new_post() -> Post:
     return Post(title="", slug="", markdown="", status="draft", type="post")
 
 
-@dataclass
-class Body:
-    """A post body rendered from Markdown: sanitised HTML, its text, excerpt and minutes."""
-
-    html: str
-    plaintext: str
-    excerpt: str
-    reading_time: int
+def set_body(post: Post, body: Rendered) -> None:
+    """Store a rendered body on post: its HTML (uploaded images given their width and height,
+    images.declare_sizes), plain text, excerpt and reading time."""
+    post.html = images.declare_sizes(body.html)
+    post.plaintext, post.excerpt, post.reading_time = body.text, body.excerpt, body.reading_time
 
 
-def render_body(markdown: str) -> Body:
-    """Render and sanitise Markdown into a Body (seconds for 500 KB: call it with no
-    transaction open, so SQLite's write lock is not held meanwhile; see blog.transactions)."""
-    html = images.declare_sizes(render_markdown(markdown))
-    plaintext = plain_text(html)
-    return Body(html, plaintext, make_excerpt(plaintext), reading_time(plaintext))
-
-
-def save_post(post: Post, values: dict, user: User, body: Body | None = None) -> None:
+def save_post(post: Post, values: dict, user: User, body: Rendered | None = None) -> None:
     """Copy the editor's fields onto post with its rendered body; raise PostError.
 
-    body is values["markdown"] rendered by render_body (rendered here when not given).
+    body is blog.content.render(values["markdown"]) (rendered here when not given; render it
+    beforehand with no transaction open, so SQLite's write lock is not held meanwhile).
     Only fields the user may change are taken: authors and featured need post.set_authors,
     new tags tag.create; a new post is written by user unless an editor names authors.
     Status is changed by the publishing functions, never here.
@@ -132,7 +58,7 @@ def save_post(post: Post, values: dict, user: User, body: Body | None = None) ->
     write (a unique violation on PostgreSQL), the change is undone to a savepoint and made
     again with the next free slug, as Ghost numbers clashing slugs (-2, -3, ...).
     """
-    body = body or render_body(values["markdown"])
+    body = body or render(values["markdown"])
     for attempt in range(1, SLUG_ATTEMPTS + 1):
         try:
             with db.session.begin_nested():
@@ -143,7 +69,7 @@ def save_post(post: Post, values: dict, user: User, body: Body | None = None) ->
                 raise
 
 
-def _fill_post(post: Post, values: dict, user: User, body: Body) -> None:
+def _fill_post(post: Post, values: dict, user: User, body: Rendered) -> None:
     """Copy the fields onto post and flush (save_post's one attempt)."""
     # Look everything up before touching the post, so no half-filled post is flushed.
     tags = find_tags(values.get("tags") or [], create=can(user, "tag.create"))
@@ -157,8 +83,7 @@ def _fill_post(post: Post, values: dict, user: User, body: Body) -> None:
     old_slug = post.slug
     post.title, post.slug = title, slug
     post.markdown = values["markdown"]
-    post.html, post.plaintext = body.html, body.plaintext
-    post.excerpt, post.reading_time = body.excerpt, body.reading_time
+    set_body(post, body)
     for name in ("custom_excerpt", "meta_title", "meta_description", "feature_image_alt"):
         setattr(post, name, values.get(name))
     if values.get("remove_feature_image"):
