@@ -1,6 +1,6 @@
 """Scheduled posts going live: at its time a scheduled post becomes published in every sense.
 
-Readers see a scheduled post from its published_at on without any job (posts.services.visible);
+Readers see a scheduled post from its published_at on without any job (posts.reading.visible);
 this turns its status to "published" too, so the editor, the API, the newsletter and every
 later query agree, and sends the newsletter the author asked for when scheduling. Ghost does
 the same with its scheduler: the post is published at its time and the email goes out then.
