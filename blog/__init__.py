@@ -20,7 +20,7 @@ from blog import (
     site,
     xmlchars,
 )
-from blog.extensions import csrf, db, limiter, login_manager
+from blog.extensions import csrf, db, login_manager
 from blog.extensions import mail as flask_mail  # blog.mail is the outbox module
 
 
@@ -50,7 +50,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     flask_mail.init_app(app)  # holds the MAIL_* settings; blog.mail sends
     csrf.init_app(app)
-    limiter.init_app(app)
     login_manager.init_app(app)
 
     from blog import accounts, admin, api, authors, cli, newsletter, posts  # noqa: F401 (accounts: user loader)
@@ -59,6 +58,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     bounds.init_app(app)  # before the blueprints: their <int:...> rules use it
     app.register_blueprint(newsletter.bp)
     app.register_blueprint(authors.bp)
+    authors.init_app(app)  # staff sessions end when the password changes
     app.register_blueprint(admin.bp)
     app.register_blueprint(api.bp)  # Ghost's Content API, /ghost/api/content/
     app.register_blueprint(ghost_views.bp)  # imported Ghost images at /content/images/...

@@ -3,8 +3,6 @@
 import sqlite3
 
 from flask import has_request_context, request
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_mail import Mail
 from flask_sqlalchemy import SQLAlchemy
@@ -19,7 +17,6 @@ db = SQLAlchemy(model_class=Base)
 login_manager = LoginManager()
 mail = Mail()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address)
 
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 COMMITTED = "blog.committed"  # in the WSGI environ: this request has committed a change

@@ -9,9 +9,10 @@ from werkzeug.security import generate_password_hash
 from blog import images
 from blog.accounts import password_matches
 from blog.admin.views import bp
-from blog.authors.forms import Form, parse_password_change, parse_profile
-from blog.authors.services import remember_password
+from blog.authors.forms import parse_password_change, parse_profile
+from blog.authors.sessions import remember_password
 from blog.extensions import db
+from blog.forms import Form
 from blog.models import User
 from blog.slugs import SlugError, check_slug, unique_slug
 from blog.transactions import release_write_lock

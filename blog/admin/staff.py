@@ -11,9 +11,10 @@ from blog import accounts
 from blog.accounts import AccountError
 from blog.admin.views import bp
 from blog.authors import services
-from blog.authors.forms import Form, parse_invite
+from blog.authors.forms import parse_invite
 from blog.authors.permissions import INVITABLE, assignable_roles, can
 from blog.extensions import db, expect_writes
+from blog.forms import Form
 from blog.models import ROLES, Invite, User
 from blog.site import settings
 

@@ -13,11 +13,12 @@ from blog.admin import services, store
 from blog.admin.forms import parse_setup
 from blog.authors.forms import Form
 from blog.authors.permissions import can
-from blog.authors.views import reject_foreign_origin, start_session
+from blog.authors.sessions import start_session
 from blog.bounds import query_int
 from blog.extensions import db, login_manager
 from blog.htmx import render
 from blog.models import User
+from blog.security import reject_foreign_origin
 from blog.site import settings
 from blog.transactions import release_write_lock
 

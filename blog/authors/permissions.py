@@ -10,8 +10,13 @@ owner        an administrator who cannot be removed or demoted
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import wraps
+
+from flask import abort
+from flask_login import current_user
 
 from blog.accounts import rank
+from blog.extensions import login_manager
 from blog.models import Post, User
 
 # The roles an inviter may hand out, by the inviter's role.
@@ -77,12 +82,15 @@ RULES: dict[str, Callable[[User, object], bool]] = {
     "staff.invite": _invite,  # subject: role name
     "staff.manage": _manage_user,  # subject: user (change role, deactivate, reactivate)
     "settings.edit": _at_least("administrator"),
-    "subscriber.view": _at_least("editor"),  # the Subscribers screen (role_required("editor"))
+    "subscriber.view": _at_least("editor"),  # the Subscribers screen: list, remove, export
 }
 
 
 def can(user, action: str, subject: object = None) -> bool:
-    """Tell whether user may do action (to subject); unknown actions and anonymous users: no."""
+    """Tell whether user may do action (to subject, as RULES names it).
+
+    Anonymous and deactivated users may do nothing; an action not in RULES raises KeyError.
+    """
     rule = RULES.get(action)
     if rule is None:
         raise KeyError(f"Unknown action {action!r}")
@@ -98,3 +106,23 @@ def assignable_roles(user: User, target: User) -> tuple[str, ...]:
     if not can(user, "staff.manage", target):
         return ()
     return INVITABLE["administrator"]
+
+
+def permission_required(action: str):
+    """Guard a view with can(current_user, action): anonymous visitors go to sign in
+    (login_manager.unauthorized), staff without the permission get 403."""
+    if action not in RULES:
+        raise KeyError(f"Unknown action {action!r}")
+
+    def decorate(view):
+        @wraps(view)
+        def guarded(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not can(current_user, action):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return guarded
+
+    return decorate

@@ -29,7 +29,7 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
 from blog import content, slugs
-from blog.accounts import AccountError, normalise_email
+from blog.addresses import AddressError, normalise_address
 from blog.extensions import db
 from blog.ghost import cards
 from blog.ghost.reader import Export, image_path, parse_date
@@ -278,8 +278,8 @@ def _import_users(run: _Run) -> None:
         source = str(row.get("id"))
         label = f"{source} ({row.get('slug') or row.get('email')})"
         try:
-            email = normalise_email(str(row.get("email") or ""))
-        except AccountError as error:
+            email = normalise_address(str(row.get("email") or ""))
+        except AddressError as error:
             report.count("user", "skipped", f"{label}: no usable email address ({error})")
             continue
         ghost_id = _ghost_id(row.get("id"))
