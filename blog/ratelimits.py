@@ -14,7 +14,7 @@ hit is not counted, so a flood stores at most `count` hits per key.
     hit(scope, key, rules)    -> the same, recording the hit when allowed
     @limited(scope, rules, key=client_address)   the same for a view: 429 and Retry-After
 
-Database hits join the caller's transaction: commit it (limited() commits for its view).
+Database hits join the caller's transaction: commit it (limited() does, after its view).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from flask import current_app, request
 from sqlalchemy import delete, select, text
 from werkzeug.exceptions import TooManyRequests
 
-from blog.extensions import db, expect_writes
+from blog.extensions import db
 from blog.models import RateLimitHit, utcnow
 
 DAY = 86400  # the longest window; database hits older than this are deleted
@@ -108,21 +108,27 @@ def limited(
     """Limit a view: each request in methods is a hit on key() (None: not limited).
 
     Over the limit, raises RateLimited (429; a blueprint's errorhandler may show its own page
-    and must keep error.retry_after as Retry-After). The hit is committed before the view
-    runs, so a view that fails still counts.
+    and must keep error.retry_after as Retry-After). A database hit joins the view's own
+    transaction (one write per request, as SQLite under load needs) and is committed after
+    the view, so a request the view refuses (422) counts too; one that raises does not.
     """
 
     def decorate(view):
         @wraps(view)
         def guarded(*args, **kwargs):
             who = key() if request.method in methods else None
-            if who is not None:
-                wait = hit(scope, who, rules() if callable(rules) else rules)
+            if who is None:
+                return view(*args, **kwargs)
+            wait = hit(scope, who, rules() if callable(rules) else rules)
+            if wait:
+                raise RateLimited(wait, scope)
+            try:
+                response = view(*args, **kwargs)
+            except RateLimited:  # an inner limit refused: this one's hit still counts
                 db.session.commit()
-                expect_writes()
-                if wait:
-                    raise RateLimited(wait, scope)
-            return view(*args, **kwargs)
+                raise
+            db.session.commit()  # the hit, when the view did not commit it with its change
+            return response
 
         return guarded
 

@@ -10,6 +10,8 @@ from itsdangerous import URLSafeTimedSerializer
 from werkzeug.exceptions import NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from blog.errors import page_for
+
 CSP = "; ".join(
     [
         "default-src 'self'",
@@ -137,8 +139,6 @@ def _keep_redirects_on_site(response: Response) -> Response:
     location = response.headers.get("Location")
     if location is not None and 300 <= response.status_code < 400 and not on_site(location):
         current_app.logger.warning("Refused a redirect off the site to %r", location[:200])
-        from blog.errors import page_for
-
         return page_for(NotFound())
     return response
 

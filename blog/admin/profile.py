@@ -41,14 +41,7 @@ def profile():
     if request.method == "GET":
         return _page()
     form = parse_profile(request.form)
-    wanted = form.values.get("slug")
-    if form.values["slug_typed"] and wanted and wanted != current_user.slug:
-        try:
-            check_slug(User, wanted, exclude_id=current_user.id, what="staff member")
-        except SlugError as error:
-            form.errors["slug"] = error.message
-    elif not form.values["slug_typed"] and form.values.get("name"):  # emptied: from the name
-        wanted = unique_slug(User, form.values["name"], exclude_id=current_user.id)
+    wanted = _wanted_slug(form)
     if not form.ok:
         return _page(form, status=422)
     upload = request.files.get("profile_image_file")
@@ -67,6 +60,20 @@ def profile():
     db.session.commit()
     flash("Profile saved.", "success")
     return redirect(url_for("admin.profile"), 303)
+
+
+def _wanted_slug(form: Form) -> str | None:
+    """Return the slug the profile form asks for: the typed one if free (else an error on
+    the form), one made from the name when the field was emptied, or None (keep it)."""
+    wanted = form.values.get("slug")
+    if form.values["slug_typed"] and wanted and wanted != current_user.slug:
+        try:
+            check_slug(User, wanted, exclude_id=current_user.id, what="staff member")
+        except SlugError as error:
+            form.errors["slug"] = error.message
+    elif not form.values["slug_typed"] and form.values.get("name"):  # emptied: from the name
+        wanted = unique_slug(User, form.values["name"], exclude_id=current_user.id)
+    return wanted
 
 
 @bp.post("/admin/profile/password")

@@ -17,7 +17,7 @@ from flask_login import current_user
 
 from blog.accounts import rank
 from blog.extensions import login_manager
-from blog.models import Post, User
+from blog.models import ROLES, Post, User
 
 # The roles an inviter may hand out, by the inviter's role.
 INVITABLE = {
@@ -64,6 +64,15 @@ def _manage_user(user: User, target: object) -> bool:
     )
 
 
+def _transfer_ownership(user: User, target: object) -> bool:
+    """Only the owner hands ownership on, and only to an active administrator (Ghost)."""
+    if user.role != "owner":
+        return False
+    return target is None or (
+        isinstance(target, User) and target.role == "administrator" and target.is_active
+    )
+
+
 # action -> rule(user, subject). The subject is a post, a role name or a user, as named.
 RULES: dict[str, Callable[[User, object], bool]] = {
     "admin.view": _at_least("contributor"),
@@ -81,6 +90,7 @@ RULES: dict[str, Callable[[User, object], bool]] = {
     "staff.view": _at_least("editor"),
     "staff.invite": _invite,  # subject: role name
     "staff.manage": _manage_user,  # subject: user (change role, deactivate, reactivate)
+    "staff.transfer_ownership": _transfer_ownership,  # subject: the successor (None: anyone)
     "settings.edit": _at_least("administrator"),
     "subscriber.view": _at_least("editor"),  # the Subscribers screen: list, remove, export
 }
@@ -99,6 +109,11 @@ def can(user, action: str, subject: object = None) -> bool:
     if not getattr(user, "is_active", False):
         return False
     return bool(rule(user, subject))
+
+
+def invitable_roles(user) -> tuple[str, ...]:
+    """Return the roles user may invite someone with, most powerful first."""
+    return tuple(role for role in ROLES if can(user, "staff.invite", role))
 
 
 def assignable_roles(user: User, target: User) -> tuple[str, ...]:

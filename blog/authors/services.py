@@ -12,7 +12,7 @@ import secrets
 from datetime import timedelta
 from urllib.parse import unquote, urlsplit
 
-from flask import current_app, render_template
+from flask import current_app, render_template, url_for
 from itsdangerous import BadData
 from sqlalchemy import delete, func, select
 
@@ -162,8 +162,6 @@ def accept_invite(invite: Invite, name: str, password: str) -> User:
 
 def invite_link(token: str) -> str:
     """Return the absolute URL an invitee opens."""
-    from flask import url_for
-
     return absolute_url(url_for("authors.accept_invite", token=token))
 
 

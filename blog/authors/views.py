@@ -42,13 +42,7 @@ def login():
     account = services.account_key(form.values["email"], ip)
     wait = _sign_in_wait(ip, account)
     if wait:
-        minutes = -(-wait // 60)
-        form.errors["form"] = (
-            f"Too many failed sign-ins. Wait {minutes} minute{'s' if minutes > 1 else ''} "
-            "and try again, or reset your password."
-        )
-        page = render_template("authors/login.html", form=form, next_url=next_url)
-        return page, 429, {"Retry-After": str(wait)}
+        return _locked_out(form, next_url, wait)
     user = find_staff(form.values["email"]) if form.ok else None
     if not password_matches(user, form.values["password"]) or not user.is_active:
         ratelimits.record("login-ip", ip)
@@ -60,6 +54,17 @@ def login():
     start_session(user, remember=form.values["remember"])
     db.session.commit()
     return redirect(next_url, 303)
+
+
+def _locked_out(form: Form, next_url: str, wait: int):
+    """Answer 429 with the sign-in form, saying how many minutes to wait (Retry-After: wait)."""
+    minutes = -(-wait // 60)
+    form.errors["form"] = (
+        f"Too many failed sign-ins. Wait {minutes} minute{'s' if minutes > 1 else ''} "
+        "and try again, or reset your password."
+    )
+    page = render_template("authors/login.html", form=form, next_url=next_url)
+    return page, 429, {"Retry-After": str(wait)}
 
 
 def _sign_in_wait(ip: str, account: str) -> int:
