@@ -21,7 +21,7 @@ from blog import (
     transactions,
     xmlchars,
 )
-from blog.extensions import csrf, db, limiter, login_manager, mailer
+from blog.extensions import csrf, db, login_manager, mailer
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -50,7 +50,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     mailer.init_app(app)  # Flask-Mail: blog.mail composes its Messages, sends over its connection
     csrf.init_app(app)
-    limiter.init_app(app)
     login_manager.init_app(app)
     _wire_transactions(app)
 
@@ -63,6 +62,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     bounds.init_app(app)  # before the blueprints: their <int:...> rules use it
     app.register_blueprint(newsletter.bp)
     app.register_blueprint(authors.bp)
+    authors.init_app(app)  # staff sessions end when the password changes
     app.register_blueprint(admin.bp)
     admin.init_app(app)  # where admin.bp's app-wide hooks stood: hook order is kept
     app.register_blueprint(api.bp)  # Ghost's Content API, /ghost/api/content/

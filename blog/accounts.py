@@ -1,9 +1,19 @@
-"""Staff accounts: creating them and checking passwords."""
+"""Staff accounts: creating them, checking passwords, ending sessions.
 
-from functools import wraps
+One name per concept, used in the code, the screens and the tests:
 
-from flask import abort
-from flask_login import current_user
+- staff: the people who sign in (the User model): owner, administrator, editor, author,
+  contributor (Ghost's roles, blog.models.ROLES). What each may do is one table,
+  blog.authors.permissions.can(user, action, subject).
+- author: a member of staff credited on a post (PostAuthor); their public page is
+  /author/<slug>/ (blog.authors.views). "Author" is also the name of one role; the role is
+  always written as a role ("the author role").
+- member or subscriber: a newsletter reader (the Subscriber model, blog.newsletter). Members
+  never sign in and are never staff.
+"""
+
+import hashlib
+
 from sqlalchemy import event, inspect
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -19,14 +29,6 @@ class AccountError(ValueError):
     """A staff account could not be created or changed; the message says why."""
 
 
-def normalise_email(address: str) -> str:
-    """Return the address in its stored form (blog.addresses' one rule); raise AccountError."""
-    try:
-        return normalise_address(address)
-    except AddressError as error:
-        raise AccountError(str(error)) from None
-
-
 def check_password_rules(password: str) -> None:
     """Raise AccountError if the password is too weak to accept."""
     if len(password) < MIN_PASSWORD_LENGTH:
@@ -36,8 +38,15 @@ def check_password_rules(password: str) -> None:
 
 
 def create_user(email: str, name: str, role: str, password: str, **profile) -> User:
-    """Add a staff user with a hashed password; raise AccountError for bad input."""
-    email = normalise_email(email)
+    """Add a staff user with a hashed password; raise AccountError for bad input.
+
+    email follows blog.addresses' rule (stored lower-case, so staff addresses compare
+    case-insensitively); profile holds optional User columns (bio, website, ...).
+    """
+    try:
+        email = normalise_address(email)
+    except AddressError as error:
+        raise AccountError(str(error)) from None
     name = name.strip()
     if not name or len(name) > 191 or "\x00" in name or "\n" in name or "\r" in name:
         raise AccountError("Give a name of 1 to 191 characters on one line.")
@@ -76,6 +85,24 @@ def password_matches(user: User | None, password: str) -> bool:
 
 
 _DUMMY_HASH = generate_password_hash("not a real password")
+
+
+def password_fingerprint(user: User) -> str:
+    """Return a short digest (16 hex digits) of the user's password hash.
+
+    It changes with the password: sessions and reset tokens carry it, so a new password
+    ends the sessions and uses up the reset links made before it.
+    """
+    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
+
+
+def find_staff(email: str) -> User | None:
+    """Return the staff member with this address (any letter case), or None."""
+    try:
+        address = normalise_address(email)
+    except AddressError:
+        return None
+    return db.session.scalar(db.select(User).where(db.func.lower(User.email) == address))
 
 
 @login_manager.user_loader
@@ -118,23 +145,6 @@ def _deactivated(user: User, value, old, initiator) -> None:
 def rank(role: str) -> int:
     """Return a role's power: higher is more (owner highest, contributor lowest)."""
     return len(ROLES) - ROLES.index(role) if role in ROLES else 0
-
-
-def role_required(minimum: str):
-    """Guard a view: anonymous users go to sign-in, staff below minimum get 403."""
-
-    def decorate(view):
-        @wraps(view)
-        def guarded(*args, **kwargs):
-            if not current_user.is_authenticated:
-                return login_manager.unauthorized()
-            if rank(current_user.role) < rank(minimum):
-                abort(403)
-            return view(*args, **kwargs)
-
-        return guarded
-
-    return decorate
 
 
 def transfer_ownership(owner: User, successor: User) -> None:

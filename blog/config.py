@@ -31,7 +31,7 @@ class Defaults:
     # address when one is set, else no Reply-To. The settings screen can override it.
     NEWSLETTER_REPLY_TO = None
     NEWSLETTER_BLOCKED_DOMAINS: list[str] = []
-    # Subscribe limits (Flask-Limiter strings) per client IP and per address; how many
+    # Subscribe limits (blog.ratelimits rules) per client IP and per address; how many
     # confirmation mails one address may get in 24 hours; how long a confirmation link lives.
     NEWSLETTER_SUBSCRIBE_LIMIT_PER_IP = "10 per minute; 100 per day"
     NEWSLETTER_SUBSCRIBE_LIMIT_PER_ADDRESS = "5 per minute; 20 per day"
@@ -109,10 +109,10 @@ class Defaults:
     S3_ACCESS_KEY_ID = None
     S3_SECRET_ACCESS_KEY = None
 
-    # Rate limits (Flask-Limiter); memory:// by default, a redis:// URL shares them.
-    RATELIMIT_STORAGE_URI = "memory://"
-    RATELIMIT_HEADERS_ENABLED = True
+    # Rate limits (blog.ratelimits) and the response cache live in Redis when REDIS_URL is
+    # set (limits under keys starting with RATELIMIT_KEY_PREFIX), else in the database.
     REDIS_URL = None
+    RATELIMIT_KEY_PREFIX = "blog-limits"
 
     # Reader pages: how long browsers and proxies may keep an anonymous page (seconds) before
     # asking again (a 304 when nothing changed), and the response cache for anonymous readers:
@@ -140,8 +140,6 @@ def derive(app) -> None:
         cfg["TRUSTED_HOSTS"] = sorted({site.hostname or "localhost", "localhost", "127.0.0.1"})
     if not cfg.get("MAIL_DEFAULT_SENDER"):
         cfg["MAIL_DEFAULT_SENDER"] = f"{cfg['SITE_TITLE']} <noreply@{site.hostname or 'localhost'}>"
-    if cfg.get("REDIS_URL") and cfg["RATELIMIT_STORAGE_URI"] == "memory://":
-        cfg["RATELIMIT_STORAGE_URI"] = cfg["REDIS_URL"]  # limits shared by every worker
     uri = cfg["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("postgresql://"):
         uri = cfg["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len("postgresql://") :]

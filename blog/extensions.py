@@ -5,8 +5,6 @@ Which SQLite transactions begin with BEGIN IMMEDIATE is decided in blog.transact
 
 import sqlite3
 
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_mail import Mail
 from flask_sqlalchemy import SQLAlchemy
@@ -20,7 +18,6 @@ db = SQLAlchemy(model_class=Base)
 login_manager = LoginManager()
 mailer = Mail()  # Flask-Mail: its settings and connection carry every mail (blog.mail)
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address)
 
 
 @event.listens_for(Engine, "connect")

@@ -7,10 +7,10 @@ from flask import abort, render_template, request
 from flask_login import current_user
 
 from blog.admin import editing
-from blog.authors.forms import Form
 from blog.authors.permissions import can
 from blog.content import render_markdown
 from blog.extensions import db
+from blog.forms import Form
 from blog.models import Post
 from blog.posts import staff_list
 

@@ -7,8 +7,9 @@ from datetime import datetime
 
 from werkzeug.datastructures import MultiDict
 
-from blog.authors.forms import Form, clean, parse_account, slug
+from blog.authors.forms import parse_account
 from blog.content import nesting_problem
+from blog.forms import Form, clean, slug
 from blog.settings import image_url
 
 POST_ACTIONS = ("save", "publish", "schedule", "unpublish", "email")

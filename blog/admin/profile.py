@@ -9,9 +9,10 @@ from werkzeug.security import generate_password_hash
 from blog import images
 from blog.accounts import password_matches
 from blog.admin.views import bp
-from blog.authors.forms import Form, parse_password_change, parse_profile
-from blog.authors.services import remember_password
+from blog.authors.forms import parse_password_change, parse_profile
+from blog.authors.sessions import remember_password
 from blog.extensions import db
+from blog.forms import Form
 from blog.models import User
 from blog.slugs import SlugError, check_slug, unique_slug
 from blog.transactions import release_write_lock
@@ -40,14 +41,7 @@ def profile():
     if request.method == "GET":
         return _page()
     form = parse_profile(request.form)
-    wanted = form.values.get("slug")
-    if form.values["slug_typed"] and wanted and wanted != current_user.slug:
-        try:
-            check_slug(User, wanted, exclude_id=current_user.id, what="staff member")
-        except SlugError as error:
-            form.errors["slug"] = error.message
-    elif not form.values["slug_typed"] and form.values.get("name"):  # emptied: from the name
-        wanted = unique_slug(User, form.values["name"], exclude_id=current_user.id)
+    wanted = _wanted_slug(form)
     if not form.ok:
         return _page(form, status=422)
     upload = request.files.get("profile_image_file")
@@ -66,6 +60,20 @@ def profile():
     db.session.commit()
     flash("Profile saved.", "success")
     return redirect(url_for("admin.profile"), 303)
+
+
+def _wanted_slug(form: Form) -> str | None:
+    """Return the slug the profile form asks for: the typed one if free (else an error on
+    the form), one made from the name when the field was emptied, or None (keep it)."""
+    wanted = form.values.get("slug")
+    if form.values["slug_typed"] and wanted and wanted != current_user.slug:
+        try:
+            check_slug(User, wanted, exclude_id=current_user.id, what="staff member")
+        except SlugError as error:
+            form.errors["slug"] = error.message
+    elif not form.values["slug_typed"] and form.values.get("name"):  # emptied: from the name
+        wanted = unique_slug(User, form.values["name"], exclude_id=current_user.id)
+    return wanted
 
 
 @bp.post("/admin/profile/password")

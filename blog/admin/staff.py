@@ -11,9 +11,10 @@ from blog import accounts
 from blog.accounts import AccountError
 from blog.admin.views import bp
 from blog.authors import services
-from blog.authors.forms import Form, parse_invite
-from blog.authors.permissions import INVITABLE, assignable_roles, can
+from blog.authors.forms import parse_invite
+from blog.authors.permissions import assignable_roles, can, invitable_roles
 from blog.extensions import db
+from blog.forms import Form
 from blog.models import ROLES, Invite, User
 from blog.site import settings
 from blog.transactions import expect_writes
@@ -26,7 +27,7 @@ def _staff_page(form: Form | None = None, status: int = 200, **extra):
         "admin/staff.html",
         users=users,
         invites=services.pending_invites(),
-        invite_roles=INVITABLE.get(current_user.role, ()),
+        invite_roles=invitable_roles(current_user),
         assignable_roles=assignable_roles,
         form=form or Form(MultiDict()),
         **extra,
@@ -47,7 +48,7 @@ def invite():
     role = request.form.get("role", "")
     if role in ROLES and not can(current_user, "staff.invite", role):
         abort(403)
-    form = parse_invite(request.form, INVITABLE.get(current_user.role, ()))
+    form = parse_invite(request.form, invitable_roles(current_user))
     if not form.ok:
         return _staff_page(form, 422)
     try:
@@ -56,9 +57,14 @@ def invite():
         form.errors["email"] = str(error)
         return _staff_page(form, 422)
     db.session.commit()
-    expect_writes()  # the invite mail is queued in a second transaction
     link = services.invite_link(token)
-    mailed = True
+    mailed = _mail_invite(created, link)
+    return _staff_page(invite_link=link, invited=created, mailed=mailed, status=201)
+
+
+def _mail_invite(created: Invite, link: str) -> bool:
+    """Queue the invite mail in its own transaction; tell whether that worked."""
+    expect_writes()  # the invite was committed: this is a second transaction
     try:
         services.send_mail(
             created.email,
@@ -72,8 +78,8 @@ def invite():
     except Exception:  # the link on screen still works without mail
         db.session.rollback()
         current_app.logger.exception("Could not mail an invite")
-        mailed = False
-    return _staff_page(invite_link=link, invited=created, mailed=mailed, status=201)
+        return False
+    return True
 
 
 @bp.post("/admin/staff/invites/<int:invite_id>/revoke")
@@ -133,14 +139,14 @@ def activate(user_id: int):
 def transfer_ownership(user_id: int):
     """Ask to confirm, then hand ownership to an administrator (the owner becomes one)."""
     successor = db.get_or_404(User, user_id)
-    if current_user.role != "owner":
+    if not can(current_user, "staff.transfer_ownership"):
         abort(403)
     if request.method == "GET":
         return render_template("admin/transfer_ownership.html", successor=successor)
     try:
         accounts.transfer_ownership(current_user, successor)
     except accounts.AccountError as error:
-        abort(403 if current_user.role != "owner" else 400, str(error))
+        abort(400, str(error))
     db.session.commit()
     flash(f"{successor.name} is now the owner; you are an administrator.", "success")
     return redirect(url_for("admin.staff"), 303)

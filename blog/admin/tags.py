@@ -7,9 +7,9 @@ from flask_login import current_user
 from sqlalchemy import delete, func, select
 
 from blog.admin.views import bp
-from blog.authors.forms import Form, slug
 from blog.authors.permissions import can
 from blog.extensions import db
+from blog.forms import Form, slug
 from blog.models import PostTag, Tag
 from blog.slugs import SlugError, check_slug, unique_slug
 

@@ -11,14 +11,15 @@ from werkzeug.datastructures import MultiDict
 from blog import images
 from blog.accounts import create_user
 from blog.admin.forms import parse_setup
-from blog.authors.forms import Form
 from blog.authors.permissions import can
-from blog.authors.views import reject_foreign_origin, start_session
+from blog.authors.sessions import start_session
 from blog.bounds import query_int
 from blog.extensions import db, login_manager
+from blog.forms import Form
 from blog.htmx import render
 from blog.models import User
 from blog.posts import staff_list
+from blog.security import reject_foreign_origin
 from blog.settings import save_settings
 from blog.transactions import release_write_lock
 

@@ -10,9 +10,14 @@ owner        an administrator who cannot be removed or demoted
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import wraps
+
+from flask import abort
+from flask_login import current_user
 
 from blog.accounts import rank
-from blog.models import Post, User
+from blog.extensions import login_manager
+from blog.models import ROLES, Post, User
 
 # The roles an inviter may hand out, by the inviter's role.
 INVITABLE = {
@@ -59,6 +64,15 @@ def _manage_user(user: User, target: object) -> bool:
     )
 
 
+def _transfer_ownership(user: User, target: object) -> bool:
+    """Only the owner hands ownership on, and only to an active administrator (Ghost)."""
+    if user.role != "owner":
+        return False
+    return target is None or (
+        isinstance(target, User) and target.role == "administrator" and target.is_active
+    )
+
+
 # action -> rule(user, subject). The subject is a post, a role name or a user, as named.
 RULES: dict[str, Callable[[User, object], bool]] = {
     "admin.view": _at_least("contributor"),
@@ -76,13 +90,17 @@ RULES: dict[str, Callable[[User, object], bool]] = {
     "staff.view": _at_least("editor"),
     "staff.invite": _invite,  # subject: role name
     "staff.manage": _manage_user,  # subject: user (change role, deactivate, reactivate)
+    "staff.transfer_ownership": _transfer_ownership,  # subject: the successor (None: anyone)
     "settings.edit": _at_least("administrator"),
-    "subscriber.view": _at_least("editor"),  # the Subscribers screen (role_required("editor"))
+    "subscriber.view": _at_least("editor"),  # the Subscribers screen: list, remove, export
 }
 
 
 def can(user, action: str, subject: object = None) -> bool:
-    """Tell whether user may do action (to subject); unknown actions and anonymous users: no."""
+    """Tell whether user may do action (to subject, as RULES names it).
+
+    Anonymous and deactivated users may do nothing; an action not in RULES raises KeyError.
+    """
     rule = RULES.get(action)
     if rule is None:
         raise KeyError(f"Unknown action {action!r}")
@@ -93,8 +111,33 @@ def can(user, action: str, subject: object = None) -> bool:
     return bool(rule(user, subject))
 
 
+def invitable_roles(user) -> tuple[str, ...]:
+    """Return the roles user may invite someone with, most powerful first."""
+    return tuple(role for role in ROLES if can(user, "staff.invite", role))
+
+
 def assignable_roles(user: User, target: User) -> tuple[str, ...]:
     """Return the roles an administrator may give target (never owner)."""
     if not can(user, "staff.manage", target):
         return ()
     return INVITABLE["administrator"]
+
+
+def permission_required(action: str):
+    """Guard a view with can(current_user, action): anonymous visitors go to sign in
+    (login_manager.unauthorized), staff without the permission get 403."""
+    if action not in RULES:
+        raise KeyError(f"Unknown action {action!r}")
+
+    def decorate(view):
+        @wraps(view)
+        def guarded(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not can(current_user, action):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return guarded
+
+    return decorate

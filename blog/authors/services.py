@@ -1,65 +1,33 @@
-"""Staff accounts' services: sign-in limits, reset links, invites, and the mail they send."""
+"""Staff accounts' services: sign-in limit keys, reset links, invites, and the mail they send.
+
+Request-free: values come in as arguments (the session lives in blog.authors.sessions).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import math
 import re
 import secrets
 from datetime import timedelta
 from urllib.parse import unquote, urlsplit
 
-from flask import current_app, render_template, request, session
-from itsdangerous import BadData, URLSafeSerializer
+from flask import current_app, render_template, url_for
+from itsdangerous import BadData
 from sqlalchemy import delete, func, select
 
-from blog.accounts import AccountError, create_user, normalise_email
-from blog.addresses import address_key
+from blog import ratelimits
+from blog.accounts import AccountError, create_user, find_staff, password_fingerprint
+from blog.addresses import address_key, normalise_address
 from blog.extensions import db
 from blog.mail import queue
-from blog.models import Invite, LoginAttempt, User, utcnow
+from blog.models import Invite, User, utcnow
+from blog.security import signed_tokens
 from blog.site import absolute_url
 
 log = logging.getLogger(__name__)
 
-# --- Rate limits on failed sign-ins and reset requests, shared by every worker via the db ----
-
-
-def retry_after(scope: str, key: str, limit: int, window: int) -> int | None:
-    """Return seconds until key may try again, or None while it is under limit in window."""
-    now = utcnow()
-    recent = list(
-        db.session.scalars(
-            select(LoginAttempt.created_at)
-            .where(
-                LoginAttempt.scope == scope,
-                LoginAttempt.key == key[:254],
-                LoginAttempt.created_at > now - timedelta(seconds=window),
-            )
-            .order_by(LoginAttempt.created_at.desc())
-            .limit(limit)
-        )
-    )
-    if len(recent) < limit:
-        return None
-    # The limit lifts once the limit-th newest attempt leaves the window.
-    return max(1, math.ceil(window - (now - recent[-1]).total_seconds()))
-
-
-def record_attempt(scope: str, key: str) -> None:
-    """Count one attempt against key, and forget attempts older than a day."""
-    db.session.add(LoginAttempt(scope=scope, key=key[:254], created_at=utcnow()))
-    db.session.execute(
-        delete(LoginAttempt).where(LoginAttempt.created_at < utcnow() - timedelta(days=1))
-    )
-
-
-def clear_attempts(scope: str, key: str) -> None:
-    """Forget key's attempts (after a successful sign-in)."""
-    db.session.execute(
-        delete(LoginAttempt).where(LoginAttempt.scope == scope, LoginAttempt.key == key[:254])
-    )
+# --- Keys that sign-in and reset limits count against (blog.ratelimits) ----------------------
 
 
 def account_key(email: str, ip: str | None = None) -> str:
@@ -74,23 +42,7 @@ def account_key(email: str, ip: str | None = None) -> str:
 
 def clear_account_attempts(email: str) -> None:
     """Forget an address's failed sign-ins from every client address (after a reset)."""
-    address = account_key(email)
-    escaped = address.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    db.session.execute(
-        delete(LoginAttempt).where(
-            LoginAttempt.scope == "login-account",
-            LoginAttempt.key.like(f"%|{escaped}", escape="\\"),
-        )
-    )
-
-
-def find_staff(email: str) -> User | None:
-    """Return the user with this address (any letter case), or None."""
-    try:
-        address = normalise_email(email)
-    except AccountError:
-        return None
-    return db.session.scalar(select(User).where(func.lower(User.email) == address))
+    ratelimits.forget("login-account", "|" + account_key(email), suffix=True)
 
 
 # --- Where to go after signing in -----------------------------------------------------------
@@ -113,59 +65,28 @@ def safe_next(target: str | None, default: str) -> str:
     return target if not parts.scheme and not parts.netloc else default
 
 
-# --- Sessions end when the password changes -------------------------------------------------
-
-SESSION_PASSWORD_KEY = "_pw"
-
-
-def password_fingerprint(user: User) -> str:
-    """Return a short digest of the user's password hash; it changes with the password."""
-    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
-
-
-def remember_password(user: User) -> None:
-    """Tie the current session to the user's current password and session version.
-
-    After a password change this keeps the session that made it: its user id (and the
-    remember-me cookie, rewritten when the browser has one) takes the new session version.
-    """
-    session[SESSION_PASSWORD_KEY] = password_fingerprint(user)
-    if session.get("_user_id") not in (None, user.get_id()):
-        session["_user_id"] = user.get_id()
-        if request.cookies.get(current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")):
-            session["_remember"] = "set"
-
-
-def session_is_current(user: User) -> bool:
-    """Tell whether this session was started with the user's current password."""
-    return session.get(SESSION_PASSWORD_KEY) == password_fingerprint(user)
-
-
 # --- Password reset links: signed, expiring, single use -------------------------------------
 
 
-def _reset_serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.secret_key, salt="password-reset")
+RESET_SALT = "password-reset"
 
 
 def make_reset_token(user: User) -> str:
-    """Return a signed token naming the user, the time and their current password's digest.
+    """Return a signed, timed token naming the user and their current password's digest.
 
     Setting a new password changes the digest, so a token works once.
     """
-    issued = int(utcnow().timestamp())
-    return _reset_serializer().dumps({"u": user.id, "p": password_fingerprint(user), "t": issued})
+    return signed_tokens(RESET_SALT).dumps({"u": user.id, "p": password_fingerprint(user)})
 
 
 def user_for_reset_token(token: str) -> User | None:
-    """Return the active user a valid, unexpired, unused reset token names, else None."""
+    """Return the active user a valid, unused reset token names, if it is younger than
+    PASSWORD_RESET_MAX_AGE seconds; else None."""
+    max_age = current_app.config["PASSWORD_RESET_MAX_AGE"]
     try:
-        data = _reset_serializer().loads(token)
-        user_id, fingerprint, issued = int(data["u"]), str(data["p"]), int(data["t"])
+        data = signed_tokens(RESET_SALT).loads(token, max_age=max_age)
+        user_id, fingerprint = int(data["u"]), str(data["p"])
     except (BadData, KeyError, TypeError, ValueError):
-        return None
-    age = utcnow().timestamp() - issued
-    if not 0 <= age <= current_app.config["PASSWORD_RESET_MAX_AGE"]:
         return None
     user = db.session.get(User, user_id)
     if user is None or not user.is_active or password_fingerprint(user) != fingerprint:
@@ -194,7 +115,10 @@ def create_invite(inviter: User, email: str, role: str) -> tuple[Invite, str]:
     Raises AccountError when the address is invalid or already belongs to staff. An earlier
     pending invite for the same address is replaced.
     """
-    address = normalise_email(email)
+    try:
+        address = normalise_address(email)
+    except ValueError as error:
+        raise AccountError(str(error)) from None
     if find_staff(address) is not None:
         raise AccountError(f"{address} is already a member of staff.")
     db.session.execute(
@@ -238,8 +162,6 @@ def accept_invite(invite: Invite, name: str, password: str) -> User:
 
 def invite_link(token: str) -> str:
     """Return the absolute URL an invitee opens."""
-    from flask import url_for
-
     return absolute_url(url_for("authors.accept_invite", token=token))
 
 

@@ -1,34 +1,25 @@
 """Author pages, and staff sign-in: login, logout, password reset and accepting invites."""
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    current_app,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
-from flask_login import current_user, login_user, logout_user, user_loaded_from_cookie
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 from werkzeug.security import generate_password_hash
 
-from blog.accounts import AccountError, password_matches, revoke_sessions
+from blog import ratelimits, security
+from blog.accounts import AccountError, find_staff, password_matches, revoke_sessions
 from blog.authors import services
-from blog.authors.forms import Form, check_new_password, parse_account, parse_login
-from blog.extensions import db, login_manager
-from blog.htmx import is_htmx
+from blog.authors.forms import parse_account, parse_login
+from blog.authors.sessions import end_session, start_session
+from blog.extensions import db
+from blog.forms import Form, check_new_password
 from blog.posts import reading as posts
 from blog.posts.views import listing
-from blog.site import absolute_url
 from blog.transactions import expect_writes
 
 bp = Blueprint("authors", __name__)
+security.guard_writes(bp)
 
 SIGN_IN_FAILED = "That email address and password do not match a staff account."
-STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 @bp.get("/author/<slug>/", defaults={"number": 1})
@@ -37,50 +28,6 @@ def author(slug: str, number: int):
     """Show an author's profile and a page of their published posts."""
     found = posts.get_author(slug) or abort(404)
     return listing("authors/author.html", "authors.author", number, author=found)
-
-
-def reject_foreign_origin():
-    """Refuse a state-changing request that a browser says came from another site."""
-    if request.method not in STATE_CHANGING:
-        return None
-    if request.headers.get("Sec-Fetch-Site") == "cross-site":
-        abort(403, "This request came from another site.")
-    origin = request.headers.get("Origin")
-    if origin is None:
-        return None
-    allowed = {request.host_url.rstrip("/"), absolute_url("/").rstrip("/")}
-    if origin.rstrip("/") not in allowed:
-        abort(403, "This request came from another site.")
-    return None
-
-
-bp.before_request(reject_foreign_origin)
-
-
-@bp.before_app_request
-def end_stale_session():
-    """Sign out a session started before the password changed (deactivation: see load_user)."""
-    if current_user.is_authenticated and not services.session_is_current(current_user):
-        session.clear()
-        logout_user()
-
-
-@user_loaded_from_cookie.connect
-def _restored_from_cookie(sender, user) -> None:
-    """A remember-me cookie starts a new session: tie it to the current password."""
-    services.remember_password(user)
-
-
-@login_manager.unauthorized_handler
-def unauthorized():
-    """Send anonymous visitors to sign in: a redirect, HX-Redirect for htmx, 401 for writes."""
-    next_path = request.full_path.rstrip("?") if request.method == "GET" else None
-    login_url = url_for("authors.login", next=next_path)
-    if is_htmx():
-        return Response(status=401, headers={"HX-Redirect": login_url})
-    if request.method != "GET":
-        return render_template("authors/signed_out.html", login_url=login_url), 401
-    return redirect(login_url)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -92,28 +39,33 @@ def login():
             return redirect(next_url)
         return render_template("authors/login.html", form=Form(MultiDict()), next_url=next_url)
     form = parse_login(request.form)
-    ip = request.remote_addr or "unknown"  # the client's, behind TRUSTED_PROXIES proxies
+    ip = ratelimits.client_address()  # the client's, behind TRUSTED_PROXIES proxies
     account = services.account_key(form.values["email"], ip)
     wait = _sign_in_wait(ip, account)
     if wait:
-        minutes = -(-wait // 60)
-        form.errors["form"] = (
-            f"Too many failed sign-ins. Wait {minutes} minute{'s' if minutes > 1 else ''} "
-            "and try again, or reset your password."
-        )
-        page = render_template("authors/login.html", form=form, next_url=next_url)
-        return page, 429, {"Retry-After": str(wait)}
-    user = services.find_staff(form.values["email"]) if form.ok else None
+        return _locked_out(form, next_url, wait)
+    user = find_staff(form.values["email"]) if form.ok else None
     if not password_matches(user, form.values["password"]) or not user.is_active:
-        services.record_attempt("login-ip", ip)
-        services.record_attempt("login-account", account)
+        ratelimits.record("login-ip", ip)
+        ratelimits.record("login-account", account)
         db.session.commit()
         form.errors["form"] = SIGN_IN_FAILED
         return render_template("authors/login.html", form=form, next_url=next_url), 401
-    services.clear_attempts("login-account", account)
+    ratelimits.forget("login-account", account)
     start_session(user, remember=form.values["remember"])
     db.session.commit()
     return redirect(next_url, 303)
+
+
+def _locked_out(form: Form, next_url: str, wait: int):
+    """Answer 429 with the sign-in form, saying how many minutes to wait (Retry-After: wait)."""
+    minutes = -(-wait // 60)
+    form.errors["form"] = (
+        f"Too many failed sign-ins. Wait {minutes} minute{'s' if minutes > 1 else ''} "
+        "and try again, or reset your password."
+    )
+    page = render_template("authors/login.html", form=form, next_url=next_url)
+    return page, 429, {"Retry-After": str(wait)}
 
 
 def _sign_in_wait(ip: str, account: str) -> int:
@@ -122,18 +74,12 @@ def _sign_in_wait(ip: str, account: str) -> int:
     IP; globalBlock: IP), so a stranger's failures cannot lock the owner out elsewhere."""
     cfg = current_app.config
     window = cfg["LOGIN_FAILURE_WINDOW"]
-    by_ip = services.retry_after("login-ip", ip, cfg["LOGIN_MAX_FAILURES_PER_IP"], window)
-    by_account = services.retry_after(
-        "login-account", account, cfg["LOGIN_MAX_FAILURES_PER_ACCOUNT"], window
+    by_ip = ratelimits.Rule(cfg["LOGIN_MAX_FAILURES_PER_IP"], window)
+    by_account = ratelimits.Rule(cfg["LOGIN_MAX_FAILURES_PER_ACCOUNT"], window)
+    return max(
+        ratelimits.check("login-ip", ip, (by_ip,)),
+        ratelimits.check("login-account", account, (by_account,)),
     )
-    return max(by_ip or 0, by_account or 0)
-
-
-def start_session(user, remember: bool = False) -> None:
-    """Replace whatever session there was with a new one for user (no session fixation)."""
-    session.clear()
-    login_user(user, remember=remember)
-    services.remember_password(user)
 
 
 @bp.route("/logout", methods=["GET", "POST"])
@@ -144,8 +90,7 @@ def logout():
     if current_user.is_authenticated:  # a copied session or remember-me cookie dies too
         revoke_sessions(current_user)
         db.session.commit()
-    session.clear()
-    logout_user()
+    end_session()
     return redirect(url_for("posts.index"), 303)
 
 
@@ -155,24 +100,14 @@ def forgot():
     if request.method == "GET":
         return render_template("authors/forgot.html", sent=False, error=None)
     email = request.form.get("email", "").strip()[:254]
-    cfg = current_app.config
-    ip, account = request.remote_addr or "unknown", services.account_key(email)
-    wait = max(
-        services.retry_after("reset-ip", ip, cfg["PASSWORD_RESET_LIMIT_PER_IP"], 3600) or 0,
-        services.retry_after(
-            "reset-account", account, cfg["PASSWORD_RESET_LIMIT_PER_ADDRESS"], 3600
-        )
-        or 0,
-    )
+    wait = _reset_wait(ratelimits.client_address(), services.account_key(email))
     if wait:
         error = f"Too many reset requests. Try again in {-(-wait // 60)} minutes."
         page = render_template("authors/forgot.html", sent=False, error=error)
         return page, 429, {"Retry-After": str(wait)}
-    services.record_attempt("reset-ip", ip)
-    services.record_attempt("reset-account", account)
     db.session.commit()
     expect_writes()  # the reset mail is queued in a second transaction
-    user = services.find_staff(email)
+    user = find_staff(email)
     if user is not None and user.is_active:
         try:
             services.send_reset_link(user)
@@ -181,6 +116,22 @@ def forgot():
             db.session.rollback()
             current_app.logger.exception("Could not mail a password reset link")
     return render_template("authors/forgot.html", sent=True, error=None)
+
+
+def _reset_wait(ip: str, account: str) -> int:
+    """Count a reset request per IP and per address (PASSWORD_RESET_LIMIT_PER_* an hour);
+    return the seconds to wait (0: counted, go on)."""
+    cfg = current_app.config
+    by_ip = ratelimits.Rule(cfg["PASSWORD_RESET_LIMIT_PER_IP"], 3600)
+    by_account = ratelimits.Rule(cfg["PASSWORD_RESET_LIMIT_PER_ADDRESS"], 3600)
+    wait = max(
+        ratelimits.check("reset-ip", ip, (by_ip,)),
+        ratelimits.check("reset-account", account, (by_account,)),
+    )
+    if not wait:
+        ratelimits.record("reset-ip", ip)
+        ratelimits.record("reset-account", account)
+    return wait
 
 
 @bp.route("/login/reset/<token>", methods=["GET", "POST"])

@@ -1,6 +1,6 @@
 """All models. Each module holds one area; import them here so metadata sees every table."""
 
-from blog.models.admin import Invite, LoginAttempt, Setting, SlugRedirect
+from blog.models.admin import Invite, RateLimitHit, Setting, SlugRedirect
 from blog.models.base import Base, utcnow
 from blog.models.content import ROLES, Post, PostAuthor, PostTag, Tag, User
 from blog.models.editor import PostRevision
@@ -15,12 +15,12 @@ __all__ = [
     "GhostImage",
     "Integration",
     "Invite",
-    "LoginAttempt",
     "OutboxMessage",
     "Post",
     "PostAuthor",
     "PostRevision",
     "PostTag",
+    "RateLimitHit",
     "Setting",
     "SlugRedirect",
     "Subscriber",

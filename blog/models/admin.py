@@ -1,4 +1,4 @@
-"""What the staff screens store: site settings, invites, old post slugs and failed sign-ins."""
+"""What the staff screens store: site settings, invites, old post slugs; and rate-limit hits."""
 
 from __future__ import annotations
 
@@ -53,10 +53,12 @@ class SlugRedirect(Base):
     post: Mapped[Post] = relationship()
 
 
-class LoginAttempt(Base):
-    """A failed sign-in or a reset request, counted per IP and per account to rate-limit them.
+class RateLimitHit(Base):
+    """One hit counted against a rate limit (blog.ratelimits) when Redis is not configured:
+    a failed sign-in, a reset request, a subscribe; per scope and key (a client address, an
+    account). Kept in the database so every worker and machine sees the same counts.
 
-    Kept in the database so every worker and machine sees the same counts.
+    The table keeps the name it had when it counted sign-ins only.
     """
 
     __tablename__ = "login_attempts"

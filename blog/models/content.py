@@ -1,9 +1,10 @@
-"""Staff users, posts and tags: what readers see."""
+"""Staff (users), posts and tags: what readers see."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from flask_login import UserMixin
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
 from sqlalchemy.ext.orderinglist import ordering_list
@@ -17,7 +18,12 @@ POST_STATUSES = ("draft", "scheduled", "published")
 POST_TYPES = ("post", "page")
 
 
-class User(Base):
+class User(UserMixin, Base):
+    """A member of staff: someone who signs in (owner, administrator, editor, author or
+    contributor). Staff credited on a post are its authors (PostAuthor); newsletter readers
+    are Subscribers, never Users. Flask-Login's UserMixin supplies is_authenticated and
+    is_anonymous; is_active is the column (deactivated staff cannot sign in)."""
+
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -45,15 +51,6 @@ class User(Base):
     @property
     def url(self) -> str:
         return f"/author/{self.slug}/"
-
-    # Flask-Login's user protocol.
-    @property
-    def is_authenticated(self) -> bool:
-        return True
-
-    @property
-    def is_anonymous(self) -> bool:
-        return False
 
     def get_id(self) -> str:
         """Return "<id>-<session_version>": what sessions and remember-me cookies carry."""

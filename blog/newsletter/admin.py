@@ -4,7 +4,7 @@ import io
 
 from flask import Response, abort, redirect, render_template, request, url_for
 
-from blog.accounts import role_required
+from blog.authors.permissions import permission_required
 from blog.bounds import query_int
 from blog.extensions import db
 from blog.htmx import is_htmx
@@ -23,7 +23,7 @@ def _no_store(response: Response) -> Response:
 
 
 @bp.get("/admin/subscribers/", strict_slashes=False)  # the slash like every admin URL
-@role_required("editor")
+@permission_required("subscriber.view")
 def admin_subscribers():
     """List subscribers with status and dates, newest first, optionally searched."""
     query = request.args.get("q", "").strip()[:200]
@@ -43,7 +43,7 @@ def admin_subscribers():
 
 
 @bp.post("/admin/subscribers/<int:subscriber_id>/delete")
-@role_required("editor")
+@permission_required("subscriber.view")
 def admin_remove(subscriber_id: int):
     """Remove a subscriber (and every mail still waiting for them)."""
     services.remove_subscriber(subscriber_id)
@@ -54,7 +54,7 @@ def admin_remove(subscriber_id: int):
 
 
 @bp.get("/admin/subscribers/export.csv")
-@role_required("editor")
+@permission_required("subscriber.view")
 def admin_export():
     """Download every subscriber as CSV, neutralised against spreadsheet formulas."""
     buffer = io.StringIO()

@@ -1,52 +1,36 @@
-"""Turn the subscribe form into clean values plus an errors dict of field -> message."""
+"""The subscribe form, read with blog.forms' Form: values email, name, is_bot; errors."""
 
-from dataclasses import dataclass, field
-
-from flask import current_app
 from werkzeug.datastructures import MultiDict
 
 from blog import addresses
+from blog.forms import Form, printable
 
-MAX_EMAIL = addresses.MAX_ADDRESS
 MAX_NAME = 191
 # Named like a field a bot fills in; people never see it (site.css moves it off-screen).
 HONEYPOT = "comment"
 
 
-@dataclass
-class SubscribeForm:
-    email: str = ""
-    name: str = ""
-    errors: dict[str, str] = field(default_factory=dict)
-    is_bot: bool = False
-    # What the reader typed, made printable, to show back in the form.
-    values: dict[str, str] = field(default_factory=dict)
+def echo(data: MultiDict) -> dict[str, str]:
+    """Return what the member typed, made printable, to show back in the form."""
+    return {"email": printable(data.get("email", "")), "name": printable(data.get("name", ""))}
 
 
-def printable(text: str) -> str:
-    return "".join(ch if ch.isprintable() else " " for ch in text)
+def parse_subscribe(data: MultiDict, check_deliverability: bool = False) -> Form:
+    """Read the subscribe form: a valid address, an optional one-line name, the honeypot.
 
-
-def normalise_address(raw: str) -> str:
-    """Return the address in its stored form (blog.addresses' one rule); raise AddressError.
-
-    Looks the domain up in DNS when NEWSLETTER_CHECK_DELIVERABILITY is on.
+    The address follows blog.addresses' rule (its messages shown as they are);
+    check_deliverability also looks the domain up in DNS (NEWSLETTER_CHECK_DELIVERABILITY).
     """
-    return addresses.normalise_address(
-        raw, check_deliverability=current_app.config["NEWSLETTER_CHECK_DELIVERABILITY"]
-    )
-
-
-def parse_subscribe(data: MultiDict) -> SubscribeForm:
-    """Read the subscribe form: a valid address, an optional one-line name, the honeypot."""
-    raw_email, raw_name = data.get("email", ""), data.get("name", "")
-    form = SubscribeForm(values={"email": printable(raw_email), "name": printable(raw_name)})
-    form.is_bot = bool(data.get(HONEYPOT, "").strip())
+    form = Form(data)
+    form.values["is_bot"] = bool(data.get(HONEYPOT, "").strip())
     try:
-        form.email = normalise_address(raw_email)
-    except ValueError as error:
+        form.values["email"] = addresses.normalise_address(
+            data.get("email", ""), check_deliverability=check_deliverability
+        )
+    except addresses.AddressError as error:
         form.errors["email"] = str(error)
-    form.name = raw_name.strip()
-    if len(form.name) > MAX_NAME or any(ch in form.name for ch in "\r\n\x00"):
+    name = data.get("name", "").strip()
+    if len(name) > MAX_NAME or any(ch in name for ch in "\r\n\x00"):
         form.errors["name"] = f"Give a name on one line, at most {MAX_NAME} characters."
+    form.values["name"] = name
     return form

@@ -1,12 +1,22 @@
-"""Signed tokens for newsletter links: confirming expires, unsubscribing never does."""
+"""Signed tokens for newsletter links (blog.security.signed_tokens): confirming expires after
+NEWSLETTER_CONFIRM_HOURS, unsubscribing never does.
+
+A token's payload is [subscriber id, fingerprint of the address]. Unsubscribe links mailed
+before tokens carried a time (itsdangerous' URLSafeSerializer, same salt and payload) still
+verify: an unsubscribe link in a sent mail must work forever.
+"""
 
 import hashlib
 
 from flask import current_app
-from itsdangerous import BadData, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
+from itsdangerous import BadData, SignatureExpired, URLSafeSerializer
 
 from blog.extensions import db
 from blog.models import Subscriber
+from blog.security import signed_tokens
+
+CONFIRM_SALT = "newsletter-confirm"
+UNSUBSCRIBE_SALT = "newsletter-unsubscribe"
 
 
 def _fingerprint(email: str) -> str:
@@ -14,22 +24,14 @@ def _fingerprint(email: str) -> str:
     return hashlib.sha256(email.lower().encode()).hexdigest()[:12]
 
 
-def _confirming() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="newsletter-confirm")
-
-
-def _unsubscribing() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="newsletter-unsubscribe")
-
-
 def confirm_token(subscriber: Subscriber) -> str:
     """Return a signed token that confirms this subscriber for NEWSLETTER_CONFIRM_HOURS."""
-    return _confirming().dumps([subscriber.id, _fingerprint(subscriber.email)])
+    return signed_tokens(CONFIRM_SALT).dumps([subscriber.id, _fingerprint(subscriber.email)])
 
 
 def unsubscribe_token(subscriber_id: int, email: str) -> str:
     """Return a signed token (HMAC) that unsubscribes this subscriber; it does not expire."""
-    return _unsubscribing().dumps([subscriber_id, _fingerprint(email)])
+    return signed_tokens(UNSUBSCRIBE_SALT).dumps([subscriber_id, _fingerprint(email)])
 
 
 def _subscriber(payload) -> Subscriber | None:
@@ -46,7 +48,7 @@ def read_confirm_token(token: str) -> tuple[Subscriber | None, str | None]:
     """Return (subscriber, None), or (None, "expired" or "invalid") for a link that cannot work."""
     max_age = current_app.config["NEWSLETTER_CONFIRM_HOURS"] * 3600
     try:
-        payload = _confirming().loads(token, max_age=max_age)
+        payload = signed_tokens(CONFIRM_SALT).loads(token, max_age=max_age)
     except SignatureExpired:
         return None, "expired"
     except BadData:
@@ -56,9 +58,20 @@ def read_confirm_token(token: str) -> tuple[Subscriber | None, str | None]:
 
 
 def read_unsubscribe_token(token: str) -> Subscriber | None:
-    """Return the subscriber an unsubscribe token names, or None if it is forged or stale."""
+    """Return the subscriber an unsubscribe token names, or None if it is forged or stale.
+
+    Accepts the timed tokens made now and the untimed ones in mail sent before them.
+    """
     try:
-        payload = _unsubscribing().loads(token)
+        payload = signed_tokens(UNSUBSCRIBE_SALT).loads(token)
     except BadData:
-        return None
+        try:
+            payload = _untimed_unsubscribe().loads(token)
+        except BadData:
+            return None
     return _subscriber(payload)
+
+
+def _untimed_unsubscribe() -> URLSafeSerializer:
+    """The serializer unsubscribe links were signed with before they carried a time."""
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=UNSUBSCRIBE_SALT)

@@ -8,11 +8,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TextIO
 
+from flask import current_app
 from sqlalchemy import insert, select
 
+from blog.addresses import normalise_address
 from blog.extensions import db
 from blog.models import Subscriber, utcnow
-from blog.newsletter.forms import MAX_NAME, normalise_address
+from blog.newsletter.forms import MAX_NAME
 from blog.newsletter.services import is_blocked
 
 # Ghost and Substack call the column "email", Mailchimp "Email Address".
@@ -133,7 +135,9 @@ def import_subscribers(stream: TextIO, chunk: int = 1000) -> ImportReport:
             report.deleted += 1
             continue
         try:
-            email = normalise_address(raw)
+            email = normalise_address(
+                raw, check_deliverability=current_app.config["NEWSLETTER_CHECK_DELIVERABILITY"]
+            )
         except ValueError:
             report.invalid.append(reader.line_num)
             continue

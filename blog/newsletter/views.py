@@ -1,22 +1,21 @@
 """Newsletter pages: subscribe (any subscribe form posts here), confirm, unsubscribe."""
 
 import hashlib
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
     Response,
-    abort,
     current_app,
+    make_response,
     redirect,
     render_template,
     request,
     url_for,
 )
-from flask_limiter import RateLimitExceeded
 
+from blog import ratelimits, security
 from blog.addresses import address_key
-from blog.extensions import csrf, db, limiter
+from blog.extensions import csrf, db
 from blog.htmx import is_htmx, render
 from blog.newsletter import forms, services, tokens
 
@@ -50,59 +49,45 @@ def box(form_id: str | None) -> dict:
     }
 
 
-def _address_key() -> str:
-    """Rate-limit key for the address being subscribed (hashed: no addresses in the store)."""
+def _address_key() -> str | None:
+    """Rate-limit key for the address being subscribed (hashed: no addresses in the store);
+    None (no limit) when the form has no address."""
+    if not request.form.get("email", "").strip():
+        return None
     address = address_key(request.form.get("email", ""))
-    return "newsletter-address:" + hashlib.sha256(address.encode()).hexdigest()[:32]
+    return hashlib.sha256(address.encode()).hexdigest()[:32]
 
 
-def refuse_cross_site() -> None:
-    """Answer 403 to a POST sent by another site's page (the form carries no CSRF token)."""
-    fetch_site = request.headers.get("Sec-Fetch-Site")
-    if fetch_site is not None and fetch_site not in ("same-origin", "none"):
-        abort(403, "Subscribe from this site's own pages.")
-    origin = request.headers.get("Origin")
-    if origin is not None:
-        site = urlsplit(current_app.config["SITE_URL"])
-        own = {f"{site.scheme}://{site.netloc}", request.host_url.rstrip("/")}
-        if origin not in own:
-            abort(403, "Subscribe from this site's own pages.")
+# Another site's POST is refused: subscribe checks with its own message (after its limits
+# count the hit), and the RFC 8058 one-click unsubscribe comes from a mail provider's server.
+security.guard_writes(bp, exempt={"newsletter.subscribe", "newsletter.unsubscribe"})
+CROSS_SITE = "Subscribe from this site's own pages."
 
 
-# Writes that answer another site's POST: subscribe (refuse_cross_site guards it) and the
-# RFC 8058 one-click unsubscribe, which a mail provider's server sends.
-CROSS_SITE_EXEMPT = {"newsletter.subscribe", "newsletter.unsubscribe"}
-
-
-@bp.before_request
-def _refuse_foreign_writes() -> None:
-    """Refuse a state-changing request from another site's page, as every staff route does."""
-    if request.endpoint not in CROSS_SITE_EXEMPT:
-        from blog.authors.views import reject_foreign_origin
-
-        reject_foreign_origin()
+def _limit(name: str):
+    """Read a subscribe limit ("10 per minute; 100 per day") from the config when used."""
+    return lambda: current_app.config[name]
 
 
 @bp.route("/newsletter/", methods=["GET", "POST"])
-@csrf.exempt  # public pages stay cacheable: refuse_cross_site() guards the POST instead
-@limiter.limit(lambda: current_app.config["NEWSLETTER_SUBSCRIBE_LIMIT_PER_IP"], methods=["POST"])
-@limiter.limit(
-    lambda: current_app.config["NEWSLETTER_SUBSCRIBE_LIMIT_PER_ADDRESS"],
-    key_func=_address_key,
-    methods=["POST"],
-    exempt_when=lambda: not request.form.get("email", "").strip(),
+@csrf.exempt  # public pages stay cacheable: the cross-origin guard protects the POST instead
+@ratelimits.limited("subscribe-ip", _limit("NEWSLETTER_SUBSCRIBE_LIMIT_PER_IP"))
+@ratelimits.limited(
+    "subscribe-address", _limit("NEWSLETTER_SUBSCRIBE_LIMIT_PER_ADDRESS"), key=_address_key
 )
 def subscribe():
     """Show the newsletter page; take a subscribe request from any subscribe box."""
     if request.method == "GET":
         return render(PAGE, FORM, **box("subscribe-page"))
-    refuse_cross_site()
+    security.reject_foreign_origin(CROSS_SITE)  # the form carries no CSRF token
     context = box(request.form.get("form_id"))
-    form = forms.parse_subscribe(request.form)
+    deliverability = current_app.config["NEWSLETTER_CHECK_DELIVERABILITY"]
+    form = forms.parse_subscribe(request.form, deliverability)
     if form.errors:
-        return render(PAGE, FORM, 422, values=form.values, errors=form.errors, **context)
-    if not form.is_bot:  # a bot gets the same reply, and nothing is stored or sent
-        services.subscribe(form.email, form.name)
+        values = forms.echo(request.form)
+        return render(PAGE, FORM, 422, values=values, errors=form.errors, **context)
+    if not form.values["is_bot"]:  # a bot gets the same reply, and nothing is stored or sent
+        services.subscribe(form.values["email"], form.values["name"])
         db.session.commit()
     if is_htmx():
         return render_template(DONE, **context)
@@ -115,12 +100,15 @@ def subscribed():
     return render_template(PAGE, done=True, **box("subscribe-page"))
 
 
-@bp.errorhandler(RateLimitExceeded)
-def too_many_requests(error: RateLimitExceeded):
-    """Show the subscribe box again, with a readable 429 message (Retry-After is added)."""
-    values = {"email": forms.printable(request.form.get("email", ""))}
+@bp.errorhandler(ratelimits.RateLimited)
+def too_many_requests(error: ratelimits.RateLimited):
+    """Show the subscribe box again, with a readable 429 message and Retry-After."""
     context = box(request.form.get("form_id"))
-    return render(PAGE, FORM, 429, values=values, errors={"email": TOO_MANY}, **context)
+    errors = {"email": TOO_MANY}
+    page = render(PAGE, FORM, 429, values=forms.echo(request.form), errors=errors, **context)
+    response = make_response(page)
+    response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 def _bad_link(problem: str):

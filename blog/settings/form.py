@@ -6,7 +6,7 @@ import re
 
 from werkzeug.datastructures import MultiDict
 
-from blog.authors.forms import Form, clean, parse_email
+from blog.forms import Form, clean, parse_email
 from blog.site import safe_url
 
 _COLOR = re.compile(r"#[0-9a-fA-F]{6}")

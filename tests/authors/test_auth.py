@@ -2,10 +2,11 @@
 sign-out, password reset links, invites and the first-run owner setup."""
 
 import re
-from datetime import timedelta
+from datetime import UTC, timedelta
 from urllib.parse import urlsplit
 
 import pytest
+from itsdangerous import TimestampSigner
 from sqlalchemy import select
 
 from blog.extensions import db
@@ -40,9 +41,10 @@ def error_message(response) -> str:
 
 
 def shift_clock(monkeypatch, **delta):
-    """Move the clock the sign-in services read forward by delta."""
+    """Move the clocks sign-in limits and signed links read forward by delta."""
     moved = utcnow() + timedelta(**delta)
-    monkeypatch.setattr("blog.authors.services.utcnow", lambda: moved)
+    monkeypatch.setattr("blog.ratelimits.utcnow", lambda: moved)
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: int(moved.replace(tzinfo=UTC).timestamp()))
 
 
 # --- Signing in -----------------------------------------------------------------------------

@@ -191,8 +191,9 @@ def test_subscribe_limit_holds_across_four_gunicorn_workers_sharing_redis(app, t
         "BLOG_SECRET_KEY": app.config["SECRET_KEY"],
         "BLOG_SITE_URL": f"http://127.0.0.1:{port}",
         "BLOG_MAIL_BACKGROUND_SENDER": "false",
-        "BLOG_RATELIMIT_STORAGE_URI": redis_url,
+        "BLOG_REDIS_URL": redis_url,
         "BLOG_RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        "BLOG_RESPONSE_CACHE_PREFIX": f"test-{uuid.uuid4().hex}:",
         "BLOG_NEWSLETTER_SUBSCRIBE_LIMIT_PER_IP": "5 per minute",
     }
     gunicorn = Path(sys.executable).with_name("gunicorn")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from blog import slugs
-from blog.accounts import AccountError, normalise_email
+from blog.addresses import AddressError, normalise_address
 from blog.extensions import db
 from blog.ghost.importer.run import ImportRun, assign, clip, ghost_id, url_field
 from blog.ghost.reader import Export
@@ -27,8 +27,8 @@ def import_users(run: ImportRun) -> None:
         source = str(row.get("id"))
         label = f"{source} ({row.get('slug') or row.get('email')})"
         try:
-            email = normalise_email(str(row.get("email") or ""))
-        except AccountError as error:
+            email = normalise_address(str(row.get("email") or ""))
+        except AddressError as error:
             report.count("user", "skipped", f"{label}: no usable email address ({error})")
             continue
         user = _find_user(ghost_id(row.get("id")), email)

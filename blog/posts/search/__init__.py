@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from blog.extensions import db
 from blog.models import utcnow
+from blog.posts.reading import read_records
 from blog.posts.search.backends import (
     HITS,
     POSTGRES_GROUPS,
@@ -27,7 +28,6 @@ from blog.posts.search.backends import (
 )
 from blog.posts.search.query import QueryError, fts5_query, parse_query, tsquery
 from blog.posts.search.snippets import Hit, make_snippet
-from blog.posts.reading import read_records
 
 __all__ = ["Hit", "QueryError", "Results", "search"]
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-from blog.posts.search.query import CONTROL
 from blog.posts.reading import Card
+from blog.posts.search.query import CONTROL
 
 _HIT_START, _HIT_END = "\ue000", "\ue001"  # private-use marks, escaped text goes between them
 
