@@ -15,6 +15,7 @@ from blog.authors.forms import parse_invite
 from blog.authors.permissions import assignable_roles, can, invitable_roles
 from blog.extensions import db
 from blog.forms import Form
+from blog.mail import send_templated
 from blog.models import ROLES, Invite, User
 from blog.site import settings
 from blog.transactions import expect_writes
@@ -66,7 +67,7 @@ def _mail_invite(created: Invite, link: str) -> bool:
     """Queue the invite mail in its own transaction; tell whether that worked."""
     expect_writes()  # the invite was committed: this is a second transaction
     try:
-        services.send_mail(
+        send_templated(
             created.email,
             f"You are invited to write for {settings()['title']}",
             "invite",

@@ -12,7 +12,7 @@ import secrets
 from datetime import timedelta
 from urllib.parse import unquote, urlsplit
 
-from flask import current_app, render_template, url_for
+from flask import current_app, url_for
 from itsdangerous import BadData
 from sqlalchemy import delete, func, select
 
@@ -20,7 +20,7 @@ from blog import ratelimits
 from blog.accounts import AccountError, create_user, find_staff, password_fingerprint
 from blog.addresses import address_key, normalise_address
 from blog.extensions import db
-from blog.mail import queue
+from blog.mail import send_templated
 from blog.models import Invite, User, utcnow
 from blog.security import signed_tokens
 from blog.site import absolute_url
@@ -99,7 +99,7 @@ def send_reset_link(user: User) -> None:
     from flask import url_for
 
     link = absolute_url(url_for("authors.reset", token=make_reset_token(user)))
-    send_mail(user.email, "Reset your password", "reset", user=user, link=link)
+    send_templated(user.email, "Reset your password", "reset", user=user, link=link)
 
 
 # --- Invites --------------------------------------------------------------------------------
@@ -174,17 +174,3 @@ def pending_invites() -> list[Invite]:
             .order_by(Invite.created_at.desc())
         )
     )
-
-
-# --- Mail -----------------------------------------------------------------------------------
-
-
-def send_mail(to: str, subject: str, template: str, **context) -> None:
-    """Queue a text + HTML message rendered from templates/email/<template>.{txt,html}.
-
-    It goes through the outbox (blog.mail.queue), so it leaves once the caller commits: over
-    SMTP, or as an .eml file in instance/mail/ when no MAIL_SERVER is set.
-    """
-    text = render_template(f"email/{template}.txt", **context)
-    html = render_template(f"email/{template}.html", **context)
-    queue(to, subject, text, html)

@@ -85,8 +85,8 @@ def send_templated(
     The templates get context and `site` (the site's settings). It leaves once the caller
     commits: over SMTP, or as an .eml file in instance/mail/ when no MAIL_SERVER is set.
     Raises ValueError for a header value with CR or LF in it, jinja2's TemplateNotFound for
-    a missing template. A drop-in for blog.authors.services.send_mail(to, subject, template,
-    **context).
+    a missing template. Newsletter confirmations, password resets and staff invites all
+    come through here.
     """
     text, html = render(template, **context)
     return queue(
