@@ -16,6 +16,7 @@ import pytest
 from blog.extensions import db
 
 CLIENT_PACKAGE = "@tryghost/content-api@1.12.12"
+pytestmark = pytest.mark.slow  # npm installs the client, node runs it
 SCRIPT = Path(__file__).resolve().parent / "ghost_client" / "client.cjs"
 
 

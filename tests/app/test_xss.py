@@ -194,6 +194,7 @@ def pages_for(post: Post | None) -> list[tuple[str, dict]]:
 FEEDS = ["/rss/", "/author/owner/rss/", "/sitemap.xml"]
 
 
+@pytest.mark.slow  # the whole corpus through every field: the suite's longest test
 @pytest.mark.usefixtures("fresh_requests")
 def test_no_payload_in_any_field_comes_out_executable(author):
     for _ in range(6):  # more than a page of posts, so "Read More" links appear too

@@ -20,6 +20,7 @@ from blog.newsletter import queue_post_newsletter
 from conftest import ROOT, free_port, received
 
 LEASE_SECONDS = 2
+pytestmark = pytest.mark.slow  # real worker and gunicorn processes
 
 
 @pytest.fixture
