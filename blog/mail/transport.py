@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import re
 import smtplib
+from email.utils import parseaddr
 from pathlib import Path
 
 import flask_mail
@@ -43,6 +44,7 @@ class Connection(flask_mail.Connection):
         super().__init__(state)
         self.timeout = timeout
         self.max_emails = max_emails
+        self.envelopes: dict[str, tuple[str, str] | str] = {}  # sender -> MAIL FROM
 
     def __enter__(self) -> Connection:
         return self
@@ -68,8 +70,17 @@ class Connection(flask_mail.Connection):
         if self.host is None and not self.mail.suppress:
             self.host, self.num_emails = self.configure_host(), 0
 
-    def send(self, message: flask_mail.Message, envelope_from: str | None = None) -> None:
+    def send(
+        self, message: flask_mail.Message, envelope_from: str | tuple[str, str] | None = None
+    ) -> None:
+        """Send over this connection (opening it first); MAIL FROM is the sender's address,
+        parsed once per sender rather than re-encoded with its name for every message."""
         self.open()
+        if envelope_from is None and isinstance(message.sender, str):
+            if message.sender not in self.envelopes:
+                address = parseaddr(message.sender)[1]
+                self.envelopes[message.sender] = ("", address) if address else message.sender
+            envelope_from = self.envelopes[message.sender]
         super().send(message, envelope_from)
 
     def close(self) -> None:
