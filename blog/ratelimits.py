@@ -121,7 +121,8 @@ def limited(
                 return view(*args, **kwargs)
             wait = hit(scope, who, rules() if callable(rules) else rules)
             if wait:
-                raise RateLimited(wait, scope)
+                db.session.commit()  # nothing to store: end the transaction, so the 429 page
+                raise RateLimited(wait, scope)  # is read without holding SQLite's write lock
             try:
                 response = view(*args, **kwargs)
             except RateLimited:  # an inner limit refused: this one's hit still counts
