@@ -110,7 +110,8 @@ def limited(
     Over the limit, raises RateLimited (429; a blueprint's errorhandler may show its own page
     and must keep error.retry_after as Retry-After). A database hit joins the view's own
     transaction (one write per request, as SQLite under load needs) and is committed after
-    the view, so a request the view refuses (422) counts too; one that raises does not.
+    the view, so a request the view refuses (422) counts too; one that raises does not. A
+    refused hit ends the transaction before raising, so no lock outlives the refusal.
     """
 
     def decorate(view):
@@ -120,14 +121,10 @@ def limited(
             if who is None:
                 return view(*args, **kwargs)
             wait = hit(scope, who, rules() if callable(rules) else rules)
-            if wait:
-                db.session.commit()  # nothing to store: end the transaction, so the 429 page
-                raise RateLimited(wait, scope)  # is read without holding SQLite's write lock
-            try:
-                response = view(*args, **kwargs)
-            except RateLimited:  # an inner limit refused: this one's hit still counts
+            if wait:  # end the transaction: it holds locks (SQLite's, PostgreSQL's advisory)
                 db.session.commit()
-                raise
+                raise RateLimited(wait, scope)
+            response = view(*args, **kwargs)  # an inner limit's refusal commits this hit too
             db.session.commit()  # the hit, when the view did not commit it with its change
             return response
 
