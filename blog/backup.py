@@ -37,7 +37,10 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import make_url, text
 
+from blog.cache import bump_content_generation
 from blog.extensions import db
+from blog.images import MIMETYPES
+from blog.serving import MIGRATIONS, migration_heads
 from blog.storage import storage
 
 FORMAT = 1
@@ -173,8 +176,6 @@ def restore_backup(source: Path, echo=click.echo) -> dict:
     Raises BackupError when the archive is not a backup, is of another database engine, or
     comes from a newer schema than this code knows.
     """
-    from blog.cache import bump_content_generation
-    from blog.serving import migration_heads
 
     try:
         archive = tarfile.open(source, "r")
@@ -238,7 +239,6 @@ def restore_backup(source: Path, echo=click.echo) -> dict:
 
 
 def _known_revisions() -> set[str]:
-    from blog.serving import MIGRATIONS
 
     names = set()
     for path in MIGRATIONS.glob("*.py"):
@@ -249,7 +249,6 @@ def _known_revisions() -> set[str]:
 
 
 def _content_type(name: str) -> str:
-    from blog.images import MIMETYPES
 
     return MIMETYPES.get(name.rsplit(".", 1)[-1], "application/octet-stream")
 

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from blog import accounts, demo
 from blog.extensions import db
+from blog.ghost import commands as ghost_commands  # import-ghost, export-ghost, integrations
 from blog.models import ROLES, Post
 
 MIGRATIONS = str(Path(__file__).parent / "migrations")
@@ -78,6 +79,5 @@ def init_app(app: Flask) -> None:
         enable_migrations(app)
     for command in (init_db, demo_command, create_user):
         app.cli.add_command(command)
-    from blog.ghost import commands as ghost_commands  # import-ghost, export-ghost, integrations
 
     ghost_commands.init_app(app)

@@ -20,6 +20,8 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import text
 
+from blog.extensions import db
+
 MIGRATIONS = Path(__file__).parent / "migrations" / "versions"
 HEADERS = [
     ("Content-Type", "application/json"),
@@ -46,7 +48,6 @@ def migration_heads() -> frozenset[str]:
 
 def readiness(app: Flask) -> tuple[bool, dict]:
     """Check the database answers and is migrated: (ready, details for the JSON body)."""
-    from blog.extensions import db
 
     with app.app_context():
         try:

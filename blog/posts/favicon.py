@@ -5,6 +5,7 @@ from pathlib import Path
 
 from flask import current_app, send_file
 
+from blog.images import stored_path
 from blog.posts.views import bp
 from blog.site import safe_url, settings
 
@@ -23,7 +24,6 @@ def favicon():
     if icon.startswith("/static/") and ".." not in icon:
         path = Path(current_app.static_folder or "") / icon[len("/static/") :]
     elif icon.startswith("/uploads/") and ".." not in icon:
-        from blog.images import stored_path
 
         path = stored_path(icon[len("/uploads/") :])
     if path is None or not path.is_file():

@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 
 from blog.extensions import db
 from blog.models import Post, utcnow
+from blog.newsletter.services import queue_post_newsletter
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +48,6 @@ def publish_due_posts() -> list[int]:
         published.append(post_id)
         post = db.session.get(Post, post_id, populate_existing=True)
         if email and kind == "post" and post is not None:
-            from blog.newsletter.services import queue_post_newsletter  # the newsletter's
-
             queue_post_newsletter(post)
     if published:
         db.session.flush()
