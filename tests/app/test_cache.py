@@ -199,16 +199,6 @@ def test_a_forged_host_is_still_refused_after_the_page_is_kept(blog, app, reader
     assert reader.get("/", headers={"Host": "evil.example"}).status_code == 400
 
 
-@pytest.fixture
-def redis_url():
-    redis = pytest.importorskip("redis")
-    url = "redis://127.0.0.1:6379/0"
-    try:
-        redis.Redis.from_url(url, socket_timeout=1).ping()
-    except redis.RedisError:
-        pytest.skip("Redis not reachable at 127.0.0.1:6379")
-    return url
-
 
 @pytest.fixture
 def redis_prefix(redis_url):

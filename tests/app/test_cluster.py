@@ -37,19 +37,6 @@ def app_config(app_config, database):
     return app_config
 
 
-@pytest.fixture
-def redis_url():
-    import redis
-
-    url = os.environ.get("BLOG_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-    except redis.RedisError as error:
-        if os.environ.get("BLOG_REQUIRE_REDIS") == "1":
-            pytest.fail(f"Redis not reachable at {url}: {error}")
-        pytest.skip(f"Redis not reachable at {url}: {error}")
-    return url
-
 
 def wait_until(condition, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds

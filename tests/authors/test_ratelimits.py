@@ -1,7 +1,6 @@
 """blog.ratelimits: one limit, counted where every worker sees it (the database, or Redis when
 REDIS_URL is set), never in one process's memory."""
 
-import os
 import uuid
 
 import pytest
@@ -11,21 +10,6 @@ from blog import create_app, ratelimits
 from blog.extensions import db
 from blog.models import RateLimitHit
 from conftest import HX
-
-
-@pytest.fixture
-def redis_url():
-    """A Redis server; skip (or fail, with BLOG_REQUIRE_REDIS=1) when none answers."""
-    import redis
-
-    url = os.environ.get("BLOG_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-    except redis.RedisError as error:
-        if os.environ.get("BLOG_REQUIRE_REDIS") == "1":
-            pytest.fail(f"Redis not reachable at {url}: {error}")
-        pytest.skip(f"Redis not reachable at {url}: {error}")
-    return url
 
 
 @pytest.fixture

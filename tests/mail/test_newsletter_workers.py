@@ -167,20 +167,6 @@ def test_two_senders_at_once_never_send_the_same_mail(app, newsletter, workers, 
     assert outbox_counts() == {"sent": 300}
 
 
-@pytest.fixture
-def redis_url():
-    """A Redis server for shared rate limits; skip (or fail in CI) when none answers."""
-    import redis
-
-    url = os.environ.get("BLOG_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-    except redis.RedisError as error:
-        if os.environ.get("BLOG_REQUIRE_REDIS") == "1":
-            pytest.fail(f"Redis not reachable at {url}: {error}")
-        pytest.skip(f"Redis not reachable at {url}: {error}")
-    return url
-
 
 @pytest.mark.timeout(120)
 def test_subscribe_limit_holds_across_four_gunicorn_workers_sharing_redis(app, tmp_path, redis_url):
