@@ -61,6 +61,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     bounds.init_app(app)  # before the blueprints: their <int:...> rules use it
     app.register_blueprint(newsletter.bp)
+    newsletter.init_app(app)  # import-subscribers, export-subscribers
     app.register_blueprint(authors.bp)
     authors.init_app(app)  # staff sessions end when the password changes
     app.register_blueprint(admin.bp)

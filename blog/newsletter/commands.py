@@ -4,14 +4,16 @@ are blog.mail.commands)."""
 import io
 
 import click
+from flask import Flask
+from flask.cli import with_appcontext
 
 from blog.extensions import db
 from blog.models.newsletter import SUBSCRIBER_STATUSES
 from blog.newsletter import transfer
-from blog.newsletter.views import bp
 
 
-@bp.cli.command("import-subscribers")
+@click.command("import-subscribers")
+@with_appcontext
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 def import_subscribers(path: str) -> None:
     """Import a CSV with an email column (Ghost, Mailchimp, Substack) as confirmed subscribers."""
@@ -24,7 +26,8 @@ def import_subscribers(path: str) -> None:
     click.echo(report.summary())
 
 
-@bp.cli.command("export-subscribers")
+@click.command("export-subscribers")
+@with_appcontext
 @click.option("--status", type=click.Choice(SUBSCRIBER_STATUSES), help="Only this status.")
 @click.option(
     "--output",
@@ -44,3 +47,9 @@ def export_subscribers(status: str | None, output: str | None) -> None:
         buffer = io.StringIO()
         transfer.write_csv(buffer, [row])
         click.echo(buffer.getvalue(), nl=False)
+
+
+def init_app(app: Flask) -> None:
+    """Add the commands to `flask` (top-level: flask --app blog import-subscribers FILE)."""
+    app.cli.add_command(import_subscribers)
+    app.cli.add_command(export_subscribers)

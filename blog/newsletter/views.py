@@ -19,8 +19,7 @@ from blog.extensions import csrf, db
 from blog.htmx import is_htmx, render
 from blog.newsletter import forms, services, tokens
 
-# cli_group=None: the blueprint's commands are top-level (flask --app blog worker).
-bp = Blueprint("newsletter", __name__, cli_group=None)
+bp = Blueprint("newsletter", __name__)
 
 PAGE, FORM, DONE = (
     "newsletter/subscribe.html",
