@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
     app.before_request(canonical_redirect)
     app.add_template_global(files.theme_css_url, "theme_css_url")
     app.add_template_filter(feeds.xml_text, "xml_text")
-    app.context_processor(
-        lambda: {"can": can, "srcset": images.srcset, "image_size": images.image_size}
-    )
+    # Globals, not a context processor: a processor runs on every render, and a macro
+    # imported without context (the post card) sees globals only.
+    for helper in (can, images.srcset, images.image_size):
+        app.add_template_global(helper)
