@@ -15,6 +15,7 @@ from blog import (
     config,
     errors,
     htmx,
+    links,
     security,
     serving,
     site,
@@ -81,6 +82,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     mail_commands.init_app(app)  # flask worker, flask send-newsletter
     search_indexer.init_app(app)
     backup.init_app(app)
+    links.init_app(app)  # after every url_defaults hook (assets' is below: it runs per build)
     cache.init_app(app)  # last: it wraps the finished app
     assets.init_app(app)  # outside the cache: static files never reach Flask
     serving.init_app(app)  # outermost: health checks

@@ -36,8 +36,15 @@ def make_snippet(text_: str, terms: list[str], words: int = 30) -> str:
     """
     stems = sorted({_stem(term) for term in terms}, key=len, reverse=True)
     pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, stems)) + r")\w*", re.IGNORECASE)
-    tokens = CONTROL.sub(" ", text_).replace(_HIT_START, "").replace(_HIT_END, "").split()
-    first = next((n for n, token in enumerate(tokens) if pattern.search(token)), 0)
+    clean = CONTROL.sub(" ", text_).replace(_HIT_START, "").replace(_HIT_END, "")
+    tokens = clean.split()
+    # One search over the text, not one per word (a match never spans whitespace): the word
+    # it falls in is the number of words before it, less one when it starts inside a word.
+    found = pattern.search(clean)
+    first = 0
+    if found:
+        before = clean[: found.start()].split()
+        first = len(before) - (1 if before and not clean[found.start() - 1].isspace() else 0)
     start = max(0, first - 8)
     chunk = " ".join(tokens[start : start + words])
     marked = pattern.sub(lambda m: f"{_HIT_START}{m[0]}{_HIT_END}", chunk)
