@@ -8,6 +8,7 @@ sessions through the user's session_version instead (blog.accounts.load_user).
 from __future__ import annotations
 
 from flask import Flask, Response, current_app, redirect, render_template, request, session, url_for
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_login import current_user, login_user, logout_user, user_loaded_from_cookie
 
 from blog.accounts import password_fingerprint
@@ -71,8 +72,20 @@ def unauthorized() -> Response | tuple[str, int]:
     return redirect(login_url)
 
 
+class SessionCookies(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, but a request without the cookie (every reader's)
+    starts an empty session without building the signing serializer (a key derivation and
+    a few objects per request, for nothing to verify). Anything else is Flask's own."""
+
+    def open_session(self, app: Flask, request) -> SecureCookieSession | None:
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
+
 def init_app(app: Flask) -> None:
     """Check every request's session against the password; wire Flask-Login's hooks."""
+    app.session_interface = SessionCookies()
     app.before_request(end_stale_session)
     login_manager.unauthorized_handler(unauthorized)
     user_loaded_from_cookie.connect(_restored_from_cookie, app, weak=False)

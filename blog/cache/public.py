@@ -69,8 +69,9 @@ def mark_public(response: Response) -> Response:
     generation = request.environ.get(GENERATION_KEY)
     if generation is None:  # the generation store is away: the page goes out, only not kept
         return response
-    response.cache_control.public = True
-    response.cache_control.max_age = cache.max_age
+    # Written whole (the response had no Cache-Control, checked above): response.cache_control
+    # would parse and re-serialise the header on each attribute set.
+    response.headers["Cache-Control"] = f"public, max-age={cache.max_age}"
     response.headers["Last-Modified"] = http_date(generation.header_time())
     request.environ[ENVIRON_KEY] = generation
     return response
