@@ -132,6 +132,9 @@ def _page(record: type[Card], number: int, per_page: int, cursor, author, tag) -
             after, offset = marks[passed - 1], offset - passed * MARK_EVERY
     if after is not None:
         params.update(after_at=after[0], after_id=after[1])
+        # The seek's index range: `now` bounds published_at, and the OR has no range of its own;
+        # bounded by `now` alone, a seek deep in the list stepped over every newer post.
+        params["now"] = min(params["now"], after[0])
     params["offset"] = offset
     return read_records(_page_statement(*shape, after is not None), params, record)
 
