@@ -1,6 +1,10 @@
 """Command-line tools: flask --app blog init-db | demo | create-user."""
 
 import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -33,9 +37,31 @@ def demo_command(count: int) -> None:
     if db.session.scalar(select(func.count()).select_from(Post)):
         click.echo("The blog already has posts; demo content is only added to an empty blog.")
         return
-    with click.progressbar(length=count, label="Writing demo posts") as bar:
-        demo.fill(count, progress=bar.update)
-    click.echo(f"Added {count} demo posts by {len(demo.AUTHORS)} authors. Sign in: see README.")
+    started = time.perf_counter()
+    with _progress(count) as progress, demo.bulk_writes():
+        demo.fill(count, progress=progress)
+    click.echo(
+        f"Added {count:,} demo posts by {len(demo.AUTHORS)} authors "
+        f"in {time.perf_counter() - started:.1f} s. Sign in: see README."
+    )
+
+
+@contextmanager
+def _progress(total: int) -> Iterator[Callable[[int], None]]:
+    """Yield a callback told how many posts were just written: a progress bar on a terminal,
+    else (a log, a pipe) a line at every tenth of total."""
+    if sys.stdout.isatty():
+        with click.progressbar(length=total, label="Writing demo posts") as bar:
+            yield bar.update
+        return
+    done, step = [0], max(total // 10, 1)
+
+    def report(written: int) -> None:
+        done[0] += written
+        if done[0] // step != (done[0] - written) // step or done[0] == total:
+            click.echo(f"Writing demo posts: {done[0]:,} of {total:,}")
+
+    yield report
 
 
 @click.command("create-user")

@@ -1,10 +1,11 @@
 """Original demo content: a few authors, tags, an About page and as many posts as asked for."""
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
-from sqlalchemy import insert
+from sqlalchemy import event, insert, select
 
 from blog.content import render
 from blog.extensions import db
@@ -204,6 +205,39 @@ def titles(rnd: random.Random):
         part += 1
 
 
+@contextmanager
+def bulk_writes() -> Iterator[None]:
+    """Let fill() write a big demo fast on SQLite: with a rollback journal and no fsync (each
+    page written once; WAL writes every page twice, into the log and then the database), then
+    back to WAL. On other databases it changes nothing.
+
+    For the demo command only: it closes the pool's connections, and the journal stays WAL
+    when another process has the database open. An OS crash while it runs can corrupt the file
+    (synchronous=OFF): the demo only fills an empty blog, so run it again on a fresh one.
+    At 100,000 posts (1.5 GB) this takes about a third off `demo`'s time.
+    """
+    engine = db.engine
+    if engine.dialect.name != "sqlite":
+        yield
+        return
+
+    def unsafe_and_fast(dbapi_connection, connection_record) -> None:
+        dbapi_connection.execute("PRAGMA journal_mode=DELETE")  # stays WAL if another has it open
+        dbapi_connection.execute("PRAGMA synchronous=OFF")
+
+    db.session.commit()
+    engine.dispose()  # the pool's idle connections would keep the database in WAL
+    event.listen(engine, "connect", unsafe_and_fast)
+    try:
+        yield
+    finally:
+        event.remove(engine, "connect", unsafe_and_fast)
+        db.session.commit()
+        db.session.close()
+        engine.dispose()
+        engine.connect().close()  # a new connection turns WAL on again (blog.extensions)
+
+
 def _promise_replies() -> None:
     """Send newsletter replies to CONTACT, as the demo posts say, unless one is set already."""
     if not settings().get("newsletter_reply_to"):
@@ -263,9 +297,16 @@ def fill(count: int, progress: Callable[[int], None] = lambda n: None, seed: int
                     **bodies[n % len(bodies)],
                 }
             )
-        ids = db.session.scalars(
-            insert(Post).returning(Post.id, sort_by_parameter_order=True), rows
-        ).all()
+        # One executemany, then the new ids by slug: RETURNING in parameter order makes
+        # SQLite insert row by row (a statement each), about a third of the demo's time.
+        db.session.execute(insert(Post.__table__), rows)
+        batch_slugs = [row["slug"] for row in rows]
+        by_slug = dict(
+            db.session.execute(
+                select(Post.slug, Post.id).where(Post.slug.in_(batch_slugs))
+            ).all()
+        )
+        ids = [by_slug[slug] for slug in batch_slugs]
         for n, post_id in enumerate(ids, start):
             authors = [user_ids[n % len(user_ids)]] + (
                 [user_ids[(n + 1) % 4]] if n % 7 == 0 else []

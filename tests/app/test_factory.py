@@ -110,7 +110,10 @@ def test_demo_fills_an_empty_blog_once(instance):
     result = runner.invoke(args=["demo", "--posts", "40"])
     assert result.exit_code == 0, result.output
     assert "Added 40 demo posts" in result.output
+    assert "40 of 40" in result.output  # progress, where no progress bar can be drawn
     with app.app_context():
+        # The demo writes without WAL (demo.bulk_writes); the blog runs with it again.
+        assert db.session.scalar(text("PRAGMA journal_mode")) == "wal"
         assert db.session.scalar(select(func.count()).select_from(Post)) == 41  # + About page
         assert db.session.scalar(select(func.count()).select_from(User)) >= 3
         assert db.session.scalar(select(func.count()).select_from(Tag)) >= 3

@@ -11,9 +11,11 @@ from sqlalchemy import Select, and_, bindparam, func, or_, select
 from blog.bounds import parse_int
 from blog.extensions import db
 from blog.models import Post, PostAuthor, PostTag, Tag, User, utcnow
+from blog.posts.reading.memo import remembered
 from blog.posts.reading.rows import ARTICLE_COLUMNS, CARD_COLUMNS, Article, Card, read_records
 
 _posts_authors, _posts_tags = PostAuthor.__table__, PostTag.__table__
+MARK_EVERY = 240  # a deep page seeks to the nearest mark below its offset, then skips < this
 
 
 @dataclass(frozen=True)
@@ -69,9 +71,12 @@ def visible(now: datetime | None = None):
 
 
 @cache
-def _page_statement(record: type[Card], by_author: bool, by_tag: bool, after: bool) -> Select:
+def _page_statement(
+    record: type[Card], by_author: bool, by_tag: bool, after: bool, marks: bool = False
+) -> Select:
     """Build, once per shape, the select for one page of a list of record (Card or Article)
-    columns, optionally by one author or tag, after a cursor or at an offset.
+    columns, optionally by one author or tag, after a cursor (then skipping `offset` more) or
+    at an offset; with marks, the (published_at, id) of every MARK_EVERY-th post of the list.
 
     Values are bind parameters (_page binds them), so a request builds nothing: building and
     hashing a fresh statement cost about a tenth of a list page's time.
@@ -87,6 +92,13 @@ def _page_statement(record: type[Card], by_author: bool, by_tag: bool, after: bo
         links = PostTag.__table__
         stmt = stmt.join(links, links.c.post_id == posts.id)
         stmt = stmt.where(links.c.tag_id == bindparam("tag_id"))
+    if marks:
+        position = func.row_number().over(order_by=(posts.published_at.desc(), posts.id.desc()))
+        numbered = stmt.with_only_columns(posts.published_at, posts.id, position.label("n"))
+        numbered = numbered.subquery()
+        return select(numbered.c.published_at, numbered.c.id).where(
+            numbered.c.n % MARK_EVERY == 0
+        ).order_by(numbered.c.n)
     stmt = stmt.order_by(posts.published_at.desc(), posts.id.desc())
     if after:  # a keyset seek: strictly after the last card the reader has seen
         at = bindparam("after_at")
@@ -96,24 +108,48 @@ def _page_statement(record: type[Card], by_author: bool, by_tag: bool, after: bo
                 and_(posts.published_at == at, posts.id < bindparam("after_id")),
             )
         )
-    else:  # a direct visit to /page/<n>/ counts over the index to its offset
-        stmt = stmt.offset(bindparam("offset"))
-    return stmt.limit(bindparam("limit"))
+    # A direct visit to /page/<n>/ counts over the index to its offset; a deep one from a mark.
+    return stmt.offset(bindparam("offset")).limit(bindparam("limit"))
 
 
 def _page(record: type[Card], number: int, per_page: int, cursor, author, tag) -> list:
-    """Run one page's select; it returns one row more than the page when there is more."""
-    stmt = _page_statement(record, author is not None, tag is not None, cursor is not None)
+    """Run one page's select; it returns one row more than the page when there is more.
+
+    A page at an offset of MARK_EVERY or more starts from the list's marks (_marks) instead:
+    the same rows, without stepping over every post before them."""
+    shape = (record, author is not None, tag is not None)
     params = {"now": utcnow(), "limit": per_page + 1}
     if author is not None:
         params["author_id"] = author.id
     if tag is not None:
         params["tag_id"] = tag.id
-    if cursor is not None:
-        params.update(after_at=cursor.published_at, after_id=cursor.id)
-    else:
-        params["offset"] = (number - 1) * per_page
-    return read_records(stmt, params, record)
+    offset, after = 0, (cursor.published_at, cursor.id) if cursor is not None else None
+    if cursor is None:
+        offset = (number - 1) * per_page
+        marks = _marks(author, tag) if offset >= MARK_EVERY else []
+        passed = min(offset // MARK_EVERY, len(marks))  # past the list's end: an empty page
+        if passed:
+            after, offset = marks[passed - 1], offset - passed * MARK_EVERY
+    if after is not None:
+        params.update(after_at=after[0], after_id=after[1])
+        # The seek's index range: `now` bounds published_at, and the OR has no range of its own;
+        # bounded by `now` alone, a seek deep in the list stepped over every newer post.
+        params["now"] = min(params["now"], after[0])
+    params["offset"] = offset
+    return read_records(_page_statement(*shape, after is not None), params, record)
+
+
+def _marks(author, tag) -> list[tuple[datetime, int]]:
+    """Return (published_at, id) of the MARK_EVERY-th, 2 x MARK_EVERY-th, ... post of the list
+    readers see (newest first; by one author or tag): one query per content generation."""
+
+    def work_out() -> list[tuple[datetime, int]]:
+        stmt = _page_statement(Card, author is not None, tag is not None, False, marks=True)
+        params = {"now": utcnow(), "author_id": getattr(author, "id", None)}
+        params["tag_id"] = getattr(tag, "id", None)
+        return [tuple(row) for row in db.session.execute(stmt, params)]
+
+    return remembered(("marks", getattr(author, "id", None), getattr(tag, "id", None)), work_out)
 
 
 def list_cards(
@@ -212,7 +248,13 @@ def get_tag(slug: str) -> Tag | None:
 
 
 def count_posts(author=None, tag=None) -> int:
-    """Return how many posts readers may see, by one author or with one tag."""
+    """Return how many posts readers may see, by one author or with one tag: counted once per
+    content generation (blog.posts.reading.memo)."""
+    key = ("count", getattr(author, "id", None), getattr(tag, "id", None))
+    return remembered(key, lambda: _count_posts(author, tag))
+
+
+def _count_posts(author, tag) -> int:
     posts = Post.__table__.c
     stmt = select(func.count()).select_from(Post.__table__).where(posts.type == "post", visible())
     if author is not None:
