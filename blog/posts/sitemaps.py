@@ -1,6 +1,7 @@
 """Sitemaps for crawlers (sitemaps.org protocol): an index at /sitemap.xml pointing at the
-posts, pages, tags and authors sitemaps, each split into files of at most 50,000 URLs, as
-Ghost serves them (sitemap-posts.xml, then sitemap-posts-2.xml, ...).
+posts, pages, tags and authors sitemaps, each split into files of SITEMAP_URLS_PER_FILE URLs
+(1,000; the protocol allows 50,000), named as Ghost names them (sitemap-posts.xml, then
+sitemap-posts-2.xml, ...). Files of one size cost a crawler the same at any number of posts.
 
 Only what readers may see is listed (blog.posts.reading.sitemap reads it).
 
@@ -59,8 +60,9 @@ def _forget_on_change(session: Session, flush_context) -> None:
 
 
 def urls_per_file() -> int:
-    """How many URLs one sitemap file may hold: the protocol's 50,000 (config can lower it)."""
-    return int(current_app.config.get("SITEMAP_URLS_PER_FILE", 50_000))
+    """How many URLs one sitemap file holds: SITEMAP_URLS_PER_FILE, at most the protocol's
+    50,000."""
+    return min(int(current_app.config.get("SITEMAP_URLS_PER_FILE", 1_000)), 50_000)
 
 
 def _file_name(kind: str, number: int) -> str:
