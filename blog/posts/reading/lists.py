@@ -211,40 +211,45 @@ def read_more(post: Card, limit: int = 3) -> list[Card]:
     return read_records(_READ_MORE, {"now": utcnow(), "post_id": post.id, "limit": limit})
 
 
-def _has_visible_post(links, key):
-    """An EXISTS over links (posts_authors or posts_tags) for a visible post linked by key."""
+def _has_visible_post(links, key, now=None):
+    """An EXISTS over links (posts_authors or posts_tags) for a visible post linked by key
+    (visible at now: a datetime, a bind parameter, or None for the present)."""
     posts = Post.__table__.c
     return (
         select(links.c.post_id)
         .join(Post.__table__, posts.id == links.c.post_id)
-        .where(key, posts.type == "post", visible())
+        .where(key, posts.type == "post", visible(now))
         .exists()
     )
 
 
-def public_author():
+def public_author(now=None):
     """The condition for a staff user whose author page (and feed) readers may see: one with
-    a post readers may see, active or not.
+    a post readers may see (at now; None: the present), active or not.
 
     Ghost answers 404 for an author with nothing published; deactivation locks the admin
     only, so a deactivated author's page stays while their posts are up (issue 8, 14-15).
     """
-    return _has_visible_post(_posts_authors, _posts_authors.c.author_id == User.id)
+    return _has_visible_post(_posts_authors, _posts_authors.c.author_id == User.id, now)
+
+
+# Built once with bind parameters, like the list statements: a page binds slug and now only.
+_AUTHOR = select(User).where(User.slug == bindparam("slug"), public_author(bindparam("now")))
+_TAG = select(Tag).where(
+    Tag.slug == bindparam("slug"),
+    _has_visible_post(_posts_tags, _posts_tags.c.tag_id == Tag.id, bindparam("now")),
+)
 
 
 def get_author(slug: str) -> User | None:
     """Return the staff user with this slug if their author page is public (public_author)."""
-    return db.session.scalar(select(User).where(User.slug == slug, public_author()))
+    return db.session.scalar(_AUTHOR, {"slug": slug, "now": utcnow()})
 
 
 def get_tag(slug: str) -> Tag | None:
     """Return the tag with this slug, if a post readers may see carries it (a tag on drafts
     only, or on nothing, is not public: its page and feed answer 404)."""
-    return db.session.scalar(
-        select(Tag).where(
-            Tag.slug == slug, _has_visible_post(_posts_tags, _posts_tags.c.tag_id == Tag.id)
-        )
-    )
+    return db.session.scalar(_TAG, {"slug": slug, "now": utcnow()})
 
 
 def count_posts(author=None, tag=None) -> int:
