@@ -3,6 +3,7 @@ most the one message in flight; what the server cannot take yet is retried with 
 
 from __future__ import annotations
 
+import functools
 import logging
 import smtplib
 import threading
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import text, update
+from sqlalchemy import bindparam, func, update
 from sqlalchemy.exc import OperationalError
 
 from blog.extensions import db
@@ -90,11 +91,9 @@ class _Batch:
         values.update(status=status, claimed_until=None, last_error=error and error[:500])
         if status == "sent":
             values["sent_at"] = now
-        if self.postgresql:
-            # No fsync per mail: the app dying loses nothing committed; only PostgreSQL itself
-            # crashing could lose the last marks, and then those mails go again (same Message-ID).
-            db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-        db.session.execute(update(OUTBOX).where(OUTBOX.c.id == job.id).values(values))
+        statement = _outcome(frozenset(values), self.postgresql)
+        params = {f"new_{name}": value for name, value in values.items()}
+        db.session.connection().execute(statement, {"job_id": job.id, **params})
         if now >= self.renew_at:
             self.renew_at = now + self.lease / 2
             db.session.execute(self._mine().values(claimed_until=now + self.lease))
@@ -148,6 +147,27 @@ class _Batch:
 
     def _mine(self):
         return update(OUTBOX).where(OUTBOX.c.claimed_by == self.token, OUTBOX.c.status == "sending")
+
+
+@functools.lru_cache(maxsize=32)
+def _outcome(names: frozenset[str], postgresql: bool):
+    """Return the UPDATE that records one job's outcome: the columns names, from parameters
+    new_<name>, of the row job_id. Built once per kind of outcome, so recording a mail costs
+    one cached statement (SQLAlchemy builds and keys a new one each time otherwise).
+
+    On PostgreSQL it also turns synchronous_commit off for its own transaction, in the same
+    round trip (set_config(..., true) is SET LOCAL): no fsync per mail. The app dying loses
+    nothing committed; only PostgreSQL itself crashing could lose the last marks, and then
+    those mails go again (same Message-ID).
+    """
+    statement = (
+        update(OUTBOX)
+        .where(OUTBOX.c.id == bindparam("job_id"))
+        .values({name: bindparam(f"new_{name}") for name in sorted(names)})
+    )
+    if postgresql:
+        statement = statement.where(func.set_config("synchronous_commit", "off", True).is_not(None))
+    return statement
 
 
 def _prepare(jobs: list[Job]) -> dict[str, Builder]:
