@@ -25,12 +25,28 @@ from blog.mail.message import SMTP_LINES, Message, check_header, header_value, m
 
 _PROCESS = uuid.uuid4().hex[:16]
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # the line ends quoted-printable encoding splits on
+_PLAIN_HEADER = re.compile(r"[!-~]+(?: [!-~]+)*")  # printable ASCII words, one space apart
 
 
 def mark(name: str) -> str:
     """Return the stand-in for the per-recipient value `name` ([a-z_]) in a stencil's message:
     letters and digits only, so templates, HTML escaping and address parsing keep it whole."""
     return f"stencilslot{name.replace('_', '')}x{_PROCESS}"
+
+
+def _folded(name: str, value) -> bytes:
+    """Return the header line "Name: value\r\n" as Message folds it (the classic policy).
+
+    A one-word-spaced ASCII value that fits on the line comes out as it is, so it is written
+    directly; anything else (long, encoded, odd spacing) goes through the email package.
+    """
+    if (
+        isinstance(value, str)
+        and len(name) + 2 + len(value) <= 78
+        and _PLAIN_HEADER.fullmatch(value)
+    ):
+        return f"{name}: {value}\r\n".encode("ascii")
+    return SMTP_LINES.fold_binary(name, value)
 
 
 def _encoded(line: str) -> bytes:
@@ -156,5 +172,5 @@ class Copy(Message):
                     )
                 )
             elif value := headers.get(piece):
-                out.append(SMTP_LINES.fold_binary(piece, header_value(piece, value)))
+                out.append(_folded(piece, header_value(piece, value)))
         return b"".join(out)

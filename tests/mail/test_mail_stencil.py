@@ -8,7 +8,7 @@ import pytest
 
 from blog.extensions import db
 from blog.mail import deliver_due
-from blog.mail.message import compose
+from blog.mail.message import compose, link
 from blog.mail.stencil import Stencil, mark
 from blog.models import Subscriber
 from blog.newsletter import queue_post_newsletter, tokens
@@ -64,6 +64,8 @@ def test_a_stamped_copy_is_the_message_composed_for_that_reader_byte_for_byte(ap
     readers = [
         ("ada@example.com", "https://blog.test/newsletter/unsubscribe/AAA.b-c_d/", "AAA.b-c_d"),
         ("bob@example.org", "https://blog.test/u/?a=1&b=2", "BBB"),  # & is escaped in HTML
+        (f"{'x' * 62}@example.com", "https://x/", "C"),  # "To: " and it: 78 characters, a full line
+        (f"{'far-too-long-for-one-header-line' * 3}@example.com", "https://x/", "D"),
     ]
     for number, (to, url, token) in enumerate(readers):
         message_id = f"<newsletter.1.{number}@blog.test>"
@@ -99,6 +101,7 @@ def test_each_subscriber_gets_their_own_address_and_unsubscribe_links(app, make_
         url = re.search(r"<(https?://[^>]+)>", message["List-Unsubscribe"])[1]
         token = url.rstrip("/").rsplit("/", 1)[1]
         assert tokens.read_unsubscribe_token(token).email == message["To"]
+        assert url == link("newsletter.unsubscribe", token=token)
         assert f"unsubscribe%20{token}>" in message["List-Unsubscribe"]
         text = message.get_body(preferencelist=("plain",)).get_content()
         html = message.get_body(preferencelist=("html",)).get_content()
