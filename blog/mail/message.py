@@ -28,6 +28,10 @@ UTF8 = Charset("utf-8")
 UTF8.body_encoding = QP
 SMTP_LINES = compat32.clone(linesep="\r\n")  # the classic policy, with SMTP's line ends
 ADDRESS_HEADERS = {"From", "To", "Reply-To"}
+_ATOM = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+# A bare dot-atom address (RFC 5322 section 3.4.1), which parseaddr and formataddr give back
+# unchanged: most recipients, so a newsletter's To needs no parsing.
+_PLAIN_ADDRESS = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
 
 
 def check_header(name: str, value: str) -> None:
@@ -45,6 +49,8 @@ def header_value(name: str, value: str) -> str | Header:
     """Return a header value ready to set; raise ValueError if it holds CR or LF (injection)."""
     check_header(name, value)
     if name in ADDRESS_HEADERS:
+        if _PLAIN_ADDRESS.fullmatch(value):
+            return value
         return formataddr(parseaddr(value))  # encodes a non-ASCII display name, not the address
     if name == "Subject":
         return _subject(value)

@@ -3,12 +3,13 @@
 with the reader's own address, Message-ID and unsubscribe links."""
 
 import re
+from email.utils import formataddr, parseaddr
 
 import pytest
 
 from blog.extensions import db
 from blog.mail import deliver_due
-from blog.mail.message import compose, link
+from blog.mail.message import compose, header_value, link
 from blog.mail.stencil import Stencil, mark
 from blog.models import Subscriber
 from blog.newsletter import queue_post_newsletter, tokens
@@ -17,10 +18,10 @@ from conftest import received
 DATE = 1_700_000_000.0
 LONG = "A line longer than quoted-printable allows, so it is soft-broken " * 3
 CASES = {
-    "plain": ("Hello,\nUnsubscribe: {url}\n", "<p>Hello</p>\n<a href=\"{url}\">Unsubscribe</a>\n"),
+    "plain": ("Hello,\nUnsubscribe: {url}\n", '<p>Hello</p>\n<a href="{url}">Unsubscribe</a>\n'),
     "non-ascii and long lines": (
         f"Grüße aus Köln — {LONG}\n\n{LONG}{{url}} {LONG}\r\nlast line with a trailing space \n",
-        f"<p>Grüße {LONG}<a href=\"{{url}}\">x</a>{LONG}</p>\r\n<p>=3D and = signs</p>",
+        f'<p>Grüße {LONG}<a href="{{url}}">x</a>{LONG}</p>\r\n<p>=3D and = signs</p>',
     ),
     "mark at the ends of lines": ("{url}\n{url}{url}", "{url}"),
     "no final line break": ("Bye {url}", "<p>{url}</p>"),
@@ -57,7 +58,11 @@ def test_a_stamped_copy_is_the_message_composed_for_that_reader_byte_for_byte(ap
     text, html = CASES[case]
     marks = {name: mark(name) for name in ("to", "url", "token", "message_id")}
     template = compose_for(
-        text, html, to=marks["to"], url=marks["url"], token=marks["token"],
+        text,
+        html,
+        to=marks["to"],
+        url=marks["url"],
+        token=marks["token"],
         message_id=marks["message_id"],
     )
     stencil = Stencil(template, list(marks))
@@ -78,8 +83,9 @@ def test_a_stamped_copy_is_the_message_composed_for_that_reader_byte_for_byte(ap
 
 
 def test_a_value_with_a_line_break_is_refused(app):
-    template = compose_for("{url}", "{url}", to=mark("to"), url=mark("url"), token="t",
-                           message_id="<m@blog.test>")
+    template = compose_for(
+        "{url}", "{url}", to=mark("to"), url=mark("url"), token="t", message_id="<m@blog.test>"
+    )
     stencil = Stencil(template, ["to", "url"])
     with pytest.raises(ValueError):
         stencil.stamp(to="a@example.com\r\nBcc: victim@example.com", url="https://x/")
@@ -108,3 +114,20 @@ def test_each_subscriber_gets_their_own_address_and_unsubscribe_links(app, make_
         assert f"Unsubscribe: {url}" in text
         assert f'<a href="{url}"' in html
         assert set(re.findall(r"/newsletter/unsubscribe/([^/\s\"]+)/", text + html)) == {token}
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "reader@example.com",
+        "first.last+news@mail.example.co.uk",
+        "o'brien@example.ie",
+        "a..b@example.com",  # not a dot-atom: parsed
+        '"quoted local"@example.com',
+        "Ada Lovelace <ada@example.com>",
+        "Zoë <zoe@example.com>",
+        "x@[127.0.0.1]",
+    ],
+)
+def test_an_address_header_is_written_as_the_email_package_writes_it(address):
+    assert str(header_value("To", address)) == formataddr(parseaddr(address))
