@@ -56,11 +56,12 @@ class _Batch:
     holds the write lock the connection waits for.
     """
 
-    def __init__(self, token: str, report: Report) -> None:
+    def __init__(self, token: str, jobs: list[Job], report: Report, claimed_at: datetime) -> None:
         self.token = token
         self.report = report
         self.lease = timedelta(seconds=current_app.config["MAIL_LEASE_SECONDS"])
-        self.renew_at = utcnow() + self.lease / 2
+        self.renew_at = claimed_at + self.lease / 2  # claimed_at: taken before claiming
+        self.held = {job.id for job in jobs}
         self.postgresql = db.engine.dialect.name == "postgresql"
         self.already_sent = journal.sent_ids()
         self.connection = db.engine.connect()
@@ -70,6 +71,28 @@ class _Batch:
 
     def __exit__(self, *exc_info) -> None:
         self.connection.close()
+
+    def holds(self, job: Job) -> bool:
+        """Tell whether this claim still holds job's row, so that it may be sent.
+
+        Once half the lease has passed the lease is renewed first, for the rows still this
+        claim's: a row whose lease ran out meanwhile (the sender stalled) may have been claimed
+        and sent by another sender, and must not go twice. A database that cannot be reached
+        holds nothing: the rest wait for their lease to run out, then go with another claim.
+        """
+        now = utcnow()
+        if now >= self.renew_at:
+            try:
+                with self.connection.begin():
+                    renewed = self.connection.execute(
+                        self._mine().values(claimed_until=now + self.lease).returning(OUTBOX.c.id)
+                    )
+                    self.held = set(renewed.scalars())
+                self.renew_at = now + self.lease / 2
+            except OperationalError:
+                log.warning("Could not renew the claim %s; its mail waits", self.token)
+                self.held, self.renew_at = set(), datetime.max
+        return job.id in self.held
 
     def finish(
         self,
@@ -115,9 +138,6 @@ class _Batch:
             for other in also:
                 self.connection.execute(other)
             self.connection.execute(statement, {"job_id": job.id, **params})
-            if now >= self.renew_at:
-                self.renew_at = now + self.lease / 2
-                self.connection.execute(self._mine().values(claimed_until=now + self.lease))
         counter = {"queued": "retrying"}.get(status, status)
         setattr(self.report, counter, getattr(self.report, counter) + 1)
 
@@ -225,6 +245,8 @@ def _send_batch(
             # A sender before this one got the server's 250 but could not record it.
             batch.finish(job, "sent", attempts=job.attempts + 1)
             continue
+        if not batch.holds(job):
+            continue  # its lease ran out and another sender may have it now
         try:
             transport.send(message, job)
         except Unreachable as error:
@@ -273,10 +295,11 @@ def deliver_due(
         while limit is None or report.handled < limit:
             if stop is not None and stop.is_set():
                 break
+            claimed_at = utcnow()
             token, jobs = claim(size if limit is None else min(size, limit - report.handled))
             if not jobs:
                 break
-            with _Batch(token, report) as batch:
+            with _Batch(token, jobs, report, claimed_at) as batch:
                 carry_on = _send_batch(batch, jobs, transport, stop)
             if on_batch is not None:
                 on_batch(report)
