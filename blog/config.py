@@ -74,7 +74,7 @@ class Defaults:
     # how often it looks for due mail, how many rows it claims at once and for how long,
     # and the retry back-off for mail the SMTP server could not take yet.
     MAIL_BACKGROUND_SENDER = True
-    MAIL_CONNECTIONS = 1  # SMTP connections `flask worker` sends over at once (threads)
+    MAIL_CONNECTIONS = 4  # SMTP connections `flask worker` sends over at once (threads)
     MAIL_POLL_SECONDS = 5
     MAIL_BATCH_SIZE = 50
     MAIL_LEASE_SECONDS = 120

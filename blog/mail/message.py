@@ -28,6 +28,10 @@ UTF8 = Charset("utf-8")
 UTF8.body_encoding = QP
 SMTP_LINES = compat32.clone(linesep="\r\n")  # the classic policy, with SMTP's line ends
 ADDRESS_HEADERS = {"From", "To", "Reply-To"}
+_ATOM = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+# A bare dot-atom address (RFC 5322 section 3.4.1), which parseaddr and formataddr give back
+# unchanged: most recipients, so a newsletter's To needs no parsing.
+_PLAIN_ADDRESS = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
 
 
 def check_header(name: str, value: str) -> None:
@@ -41,10 +45,12 @@ def one_line(text: str | None) -> str:
     return re.sub(r"[\r\n\x00]+", " ", text or "").strip()
 
 
-def _header(name: str, value: str) -> str | Header:
+def header_value(name: str, value: str) -> str | Header:
     """Return a header value ready to set; raise ValueError if it holds CR or LF (injection)."""
     check_header(name, value)
     if name in ADDRESS_HEADERS:
+        if _PLAIN_ADDRESS.fullmatch(value):
+            return value
         return formataddr(parseaddr(value))  # encodes a non-ASCII display name, not the address
     if name == "Subject":
         return _subject(value)
@@ -83,13 +89,9 @@ class Message(flask_mail.Message):
     8-bit bodies with lines of any length, and takes about four times as long per message.
     """
 
-    def _message(self) -> MIMEBase:
-        message: MIMEBase = MIMEText(self.body or "", "plain", UTF8)
-        if self.html:
-            parts = [message, MIMEText(self.html, "html", UTF8)]
-            # A random boundary spares the generator its search of the body for a free one.
-            message = MIMEMultipart("alternative", f"=={uuid.uuid4().hex}", _subparts=parts)
-        values = {
+    def header_values(self) -> dict[str, str | None]:
+        """Return the headers this message is sent with, in order, as given (None: left out)."""
+        return {
             "Subject": self.subject,
             "From": self.sender,
             "To": ", ".join(self.recipients),
@@ -98,11 +100,27 @@ class Message(flask_mail.Message):
             "Message-ID": self.msgId,
             **(self.extra_headers or {}),
         }
-        for name, value in values.items():
-            if value:
-                message[name] = _header(name, value)
-        message.policy = SMTP_LINES
-        return message
+
+    def _message(self) -> MIMEBase:
+        # A random boundary spares the generator its search of the body for a free one.
+        return mime(self.body or "", self.html, self.header_values(), f"=={uuid.uuid4().hex}")
+
+
+def mime(text: str, html: str | None, headers: dict, boundary: str) -> MIMEBase:
+    """Return the MIME tree of a Message: a quoted-printable text part, in a
+    multipart/alternative with boundary when there is html; headers with a value are set.
+
+    Raises ValueError for a header value with CR or LF in it.
+    """
+    message: MIMEBase = MIMEText(text, "plain", UTF8)
+    if html:
+        parts = [message, MIMEText(html, "html", UTF8)]
+        message = MIMEMultipart("alternative", boundary, _subparts=parts)
+    for name, value in headers.items():
+        if value:
+            message[name] = header_value(name, value)
+    message.policy = SMTP_LINES
+    return message
 
 
 def compose(

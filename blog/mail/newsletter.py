@@ -1,6 +1,7 @@
 """A post as a newsletter issue: composed at send time for each confirmed subscriber, from
 the post as readers read it (blog.posts.reading.Article), with RFC 2369 / RFC 8058
-List-Unsubscribe headers. Registered as the outbox's "newsletter" renderer by
+List-Unsubscribe headers. Rendered once per claimed batch, then stamped out per subscriber
+(blog.mail.stencil). Registered as the outbox's "newsletter" renderer by
 blog.mail.sender.init_app."""
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from blog.highlight import inline_styles
 from blog.mail.fit import fit
 from blog.mail.message import Message, link, newsletter_identity, one_line, site_host, templated
 from blog.mail.outbox import Builder, Job
+from blog.mail.stencil import Stencil, mark
 from blog.models import Post, Subscriber
 from blog.newsletter import tokens
 from blog.posts.reading import get_post
@@ -75,33 +77,50 @@ def prepare(jobs: list[Job]) -> Builder:
     host = site_host()
     list_name = re.sub(r'["\\<>]', "", one_line(settings()["title"]))[:100]
     site = dict(settings())
+    stencils = {
+        post_id: _stencil(shared, sender, reply_to, host, list_name, site)
+        for post_id, shared in issues.items()
+    }
 
     def build(job: Job) -> Message | None:
-        shared, subscriber = issues.get(job.post_id), subscribers.get(job.subscriber_id)
-        if shared is None or subscriber is None or subscriber.status != "confirmed":
+        stencil, subscriber = stencils.get(job.post_id), subscribers.get(job.subscriber_id)
+        if stencil is None or subscriber is None or subscriber.status != "confirmed":
             return None
-        post = shared["post"]
-        token = tokens.unsubscribe_token(subscriber.id, subscriber.email)
-        unsubscribe_url = link("newsletter.unsubscribe", token=token)
-        return templated(
-            subscriber.email,
-            one_line(post.title)[:300],
-            "newsletter",
-            sender=sender,
-            reply_to=reply_to,
-            message_id=f"<newsletter.{post.id}.{subscriber.id}@{host}>",
-            headers={
-                "List-Unsubscribe": (
-                    f"<{unsubscribe_url}>, "
-                    f"<mailto:{parseaddr(sender)[1]}?subject=unsubscribe%20{token}>"
-                ),
-                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-                "List-Id": f'"{list_name}" <newsletter.{host}>',
-                "Precedence": "bulk",
-            },
-            site=site,
-            unsubscribe_url=unsubscribe_url,
-            **shared,
+        return stencil.stamp(
+            to=subscriber.email,
+            message_id=f"<newsletter.{job.post_id}.{subscriber.id}@{host}>",
+            token=tokens.unsubscribe_token(subscriber.id, subscriber.email),
         )
 
     return build
+
+
+def _stencil(
+    shared: dict, sender: str, reply_to: str | None, host: str, list_name: str, site: dict
+) -> Stencil:
+    """Render one post's issue once, with marks for what is each subscriber's own: the
+    address, Message-ID and unsubscribe token (blog.mail.stencil). The token is URL-safe
+    (letters, digits, "-_."), so the link built around its mark is the link built around it."""
+    to, message_id, token = (mark(name) for name in ("to", "message_id", "token"))
+    unsubscribe_url = link("newsletter.unsubscribe", token=token)
+    template = templated(
+        to,
+        one_line(shared["post"].title)[:300],
+        "newsletter",
+        sender=sender,
+        reply_to=reply_to,
+        message_id=message_id,
+        headers={
+            "List-Unsubscribe": (
+                f"<{unsubscribe_url}>, "
+                f"<mailto:{parseaddr(sender)[1]}?subject=unsubscribe%20{token}>"
+            ),
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "List-Id": f'"{list_name}" <newsletter.{host}>',
+            "Precedence": "bulk",
+        },
+        site=site,
+        unsubscribe_url=unsubscribe_url,
+        **shared,
+    )
+    return Stencil(template, ["to", "message_id", "token"])
