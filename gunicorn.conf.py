@@ -22,6 +22,6 @@ accesslog = os.environ.get("BLOG_ACCESS_LOG", "-")  # "-": stdout (journald unde
 errorlog = "-"
 loglevel = os.environ.get("BLOG_LOG_LEVEL", "info")
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
-# Who may set X-Forwarded-* for gunicorn itself; the app trusts them only with PROXY_COUNT.
+# Who may set X-Forwarded-* for gunicorn itself; the app trusts them only with TRUSTED_PROXIES.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 proc_name = "blog"
