@@ -5,7 +5,9 @@ back with `restore`.
     flask --app blog restore blog-2026-11-30.tar --yes
 
 The archive is a plain tar holding `manifest.json` (what is inside, and from which schema
-revision), the database and `uploads/<name>` for each stored upload:
+revision), the database, `uploads/<name>` for each stored upload, and `secret_key` (the key
+the blog generated into its instance folder, which signs the links in mail already sent; the
+archive is written readable by its owner only):
 
 - SQLite: `database.sqlite`, copied with SQLite's online backup API, which reads a consistent
   snapshot while other connections keep reading and writing (https://sqlite.org/backup.html).
@@ -44,6 +46,7 @@ from blog.serving import MIGRATIONS, migration_heads
 from blog.storage import storage
 
 FORMAT = 1
+SECRET_KEY_MEMBER = "secret_key"  # instance/secret_key, when the blog generated its own
 SQLITE_PAGES_PER_STEP = 256
 
 
@@ -120,7 +123,13 @@ def make_backup(out: Path, echo=click.echo) -> dict:
         "uploads": 0,
     }
     try:
-        with tempfile.TemporaryDirectory() as scratch, tarfile.open(draft, "w") as archive:
+        # Only the owner may read it: it holds password hashes and subscribers' addresses.
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with (
+            tempfile.TemporaryDirectory() as scratch,
+            os.fdopen(fd, "wb") as raw,
+            tarfile.open(fileobj=raw, mode="w") as archive,
+        ):
             if kind == "sqlite":
                 copy = Path(scratch) / "database.sqlite"
                 with click.progressbar(length=100, label="Database (SQLite)") as bar:
@@ -154,12 +163,49 @@ def make_backup(out: Path, echo=click.echo) -> dict:
                         continue
                     _add_bytes(archive, f"uploads/{name}", data)
                     manifest["uploads"] += 1
+            key = _secret_key_file()
+            if key.is_file():  # links in mail already sent are signed with it
+                _add_bytes(archive, SECRET_KEY_MEMBER, key.read_bytes())
+                manifest["secret_key"] = True
             _add_bytes(archive, "manifest.json", json.dumps(manifest, indent=2).encode())
         os.replace(draft, out)
     finally:
         if draft.exists():
             draft.unlink()
     return manifest
+
+
+def _secret_key_file() -> Path:
+    return Path(current_app.instance_path) / "secret_key"
+
+
+def _extract_file(archive: tarfile.TarFile, member: str, target: Path) -> None:
+    """Copy one regular file out of archive to target (a path we chose: no member's name is
+    ever used as a path, so no extraction filter is needed; tarfile's filter= came in 3.11.4)."""
+    try:
+        info = archive.getmember(member)
+    except KeyError:
+        raise BackupError(f"The backup has no {member}.") from None
+    if not info.isfile():
+        raise BackupError(f"The backup's {member} is not a regular file.")
+    with archive.extractfile(info) as data, open(target, "wb") as out:
+        shutil.copyfileobj(data, out)
+
+
+def _restore_secret_key(key: bytes, echo) -> None:
+    """Put the backed-up secret key in the instance folder (owner-only), so confirmation and
+    unsubscribe links in mail sent before the backup keep working, and sessions stay valid."""
+    path = _secret_key_file()
+    if path.is_file() and path.read_bytes() == key:
+        return
+    draft = path.with_name(f".secret_key.{os.getpid()}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(key)
+    os.replace(draft, path)
+    echo("Restored the secret key: restart the web server and mail worker so they use it.")
+    if current_app.config.get("SECRET_KEY") != key.decode().strip():
+        echo("  (this blog's SECRET_KEY is set in its config or environment, which wins.)")
 
 
 def _add_bytes(archive: tarfile.TarFile, name: str, data: bytes) -> None:
@@ -200,8 +246,8 @@ def restore_backup(source: Path, echo=click.echo) -> dict:
         db.session.remove()
         db.engine.dispose()  # no pooled connection may hold a lock the restore needs
         member = "database.sqlite" if kind == "sqlite" else "database.pgdump"
-        archive.extract(member, scratch, filter="data")
         copy = Path(scratch) / member
+        _extract_file(archive, member, copy)
         if kind == "sqlite":
             source_db = sqlite3.connect(copy)
             live = sqlite3.connect(_sqlite_file(), timeout=30)
@@ -231,6 +277,8 @@ def restore_backup(source: Path, echo=click.echo) -> dict:
         for name in list(store.names()):
             if name not in keep:  # uploaded after the backup: no restored post names it
                 store.delete(name)
+        if manifest.get("secret_key"):
+            _restore_secret_key(archive.extractfile(SECRET_KEY_MEMBER).read(), echo)
     # This process's kept copies describe the replaced site: settings and built sitemaps.
     current_app.extensions.get("stored_settings", {}).clear()
     current_app.extensions.get("built_sitemaps", {}).clear()

@@ -1,5 +1,7 @@
 """Default settings: plain values, no I/O. Instance config and BLOG_* env vars override them."""
 
+import os
+
 
 class Defaults:
     SQLALCHEMY_DATABASE_URI = "sqlite:///blog.sqlite"
@@ -156,3 +158,25 @@ def derive(app) -> None:
             cfg.get("SQLALCHEMY_ENGINE_OPTIONS") or {}
         )
         options.setdefault("pool_pre_ping", True)
+
+
+# Settings that are text whatever they look like: Flask's from_prefixed_env reads every value
+# as JSON where it parses, so BLOG_MAIL_PASSWORD=12345678 became the int 12345678 and an S3
+# secret "1e10" the float 1e10.
+_SECRET_WORDS = ("PASSWORD", "SECRET", "KEY", "USERNAME", "TOKEN")
+
+
+def keep_env_strings(config, prefix: str = "BLOG", environ=None) -> None:
+    """Put back, as the raw strings they were, the prefixed environment values that
+    from_prefixed_env parsed as JSON for a setting that is text: one whose default is a
+    string, or whose name holds PASSWORD, SECRET, KEY, USERNAME or TOKEN. Nested
+    (`__`) keys are left alone."""
+    environ = os.environ if environ is None else environ
+    for name, raw in environ.items():
+        if not name.startswith(f"{prefix}_") or "__" in name:
+            continue
+        key = name[len(prefix) + 1 :]
+        default = getattr(Defaults, key, None)
+        if isinstance(default, str) or any(word in key for word in _SECRET_WORDS):
+            if not isinstance(config.get(key), str):
+                config[key] = raw

@@ -49,6 +49,20 @@ def test_instance_file_then_environment_then_database_url_win(instance, monkeypa
     assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://someone@db.example/blog"
 
 
+def test_secrets_and_text_settings_stay_text_whatever_they_look_like(instance, monkeypatch):
+    """Flask reads BLOG_* values as JSON where they parse: a password of digits must not
+    become a number, nor an S3 secret "1e10" a float (SMTP login and signing would fail)."""
+    monkeypatch.setenv("BLOG_MAIL_PASSWORD", "12345678")
+    monkeypatch.setenv("BLOG_S3_SECRET_ACCESS_KEY", "1e10")
+    monkeypatch.setenv("BLOG_SITE_TITLE", "2026")
+    monkeypatch.setenv("BLOG_MAIL_PORT", "2525")
+    config = create_app().config
+    assert config["MAIL_PASSWORD"] == "12345678"
+    assert config["S3_SECRET_ACCESS_KEY"] == "1e10"
+    assert config["SITE_TITLE"] == "2026"
+    assert config["MAIL_PORT"] == 2525  # a number setting stays a number
+
+
 def test_test_config_ignores_instance_file_and_environment(instance, monkeypatch, tmp_path):
     instance.mkdir()
     (instance / "config.py").write_text("SITE_TITLE = 'From file'\n")
