@@ -94,3 +94,39 @@ def test_gunicorn_settings_load_and_name_the_app():
     wsgi_app, workers, timeout, graceful, accesslog, max_requests = json.loads(out.stdout)
     assert wsgi_app == "wsgi:app" and workers >= 2 and timeout == 30 and graceful == 30
     assert accesslog == "-" and max_requests > 0
+
+
+FORKED_WORKER = """
+import os, sys
+from sqlalchemy import text
+import wsgi
+from blog.extensions import db
+
+seen = []  # held, so no connection's address is reused by another
+
+def connection():
+    with wsgi.app.app_context():
+        db.session.execute(text("select 1"))
+        seen.append(db.session.connection().connection.dbapi_connection)
+        db.session.remove()
+    return id(seen[-1])
+
+parent = connection()  # now pooled in this process
+child = os.fork()
+if child == 0:
+    os._exit(0 if connection() != parent else 1)
+_, status = os.waitpid(child, 0)
+print("child", "own" if os.waitstatus_to_exitcode(status) == 0 else "shared",
+      "parent", "reused" if connection() == parent else "lost")
+"""
+
+
+def test_a_forked_worker_opens_its_own_database_connection(tmp_path):
+    """Under gunicorn's preload_app the workers are forked from the master: a pooled
+    connection must never be used by two processes, and the parent keeps its own."""
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "BLOG_INSTANCE_PATH": str(tmp_path)}
+    out = subprocess.run(
+        [sys.executable, "-c", FORKED_WORKER], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["child", "own", "parent", "reused"]
