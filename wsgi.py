@@ -41,14 +41,15 @@ def warm_up(app: Flask) -> None:
 def _drop_inherited_connections() -> None:
     """In a forked child: forget the parent's pooled connections without closing them (they
     are the parent's), as SQLAlchemy's guide to pools and os.fork() advises."""
-    with app.app_context():
-        for engine in db.engines.values():
-            engine.dispose(close=False)
+    for engine in _engines:
+        engine.dispose(close=False)
 
 
 gc.disable()
 app = create_app()
 warm_up(app)
+with app.app_context():
+    _engines = list(db.engines.values())  # made by create_app, once: the same in every child
 gc.freeze()
 gc.enable()
 os.register_at_fork(after_in_child=_drop_inherited_connections)
