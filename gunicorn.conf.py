@@ -9,11 +9,12 @@ share its memory until they write to it, and start in milliseconds instead of ea
 app (about 0.5 s of CPU each). wsgi.py freezes the garbage collector's view of the loaded app
 before the fork (else each collection would copy every shared page) and drops pooled database
 connections in each forked child; nothing opens one before the fork. Measured with
-bench/memory.py (2 workers, 2,000 posts, after 10 s of reader load): 117 MB PSS summed over
-master and workers against 127 MB without preload; first 200 about 0.9 s after launch against
-1.5-2.5 s. What preload costs: SIGHUP (`systemctl reload`) starts new workers from the master's
-copy of the app, so after a code update restart the service instead (docs/deploy.md), or set
-BLOG_PRELOAD=false to load the app in each worker and keep HUP reloads.
+bench/memory.py (2 workers, 2,000 posts, after 10 s of reader load, PSS summed over master and
+workers): 111 MB with preload against 121 MB without (128 MB before this file preloaded); the
+first 200 0.6-1.1 s after launch against 1.5-2 s, as workers no longer import the app. What
+preload costs: SIGHUP (`systemctl reload`) starts new workers from the master's copy of the
+app, so after a code update restart the service instead (docs/deploy.md), or set
+BLOG_PRELOAD=false to load the app in each worker and keep HUP reloads of new code.
 """
 
 import os

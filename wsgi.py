@@ -6,7 +6,7 @@ forked from it, sharing its memory until they write to it. So, before the fork:
 - the garbage collector is off while the app is built (no holes freed among the objects every
   worker shares), and gc.freeze() then moves everything built so far out of the collector's
   sight: a collection in a worker would otherwise write to every shared object's header and copy
-  each page (Instagram's finding; measured here: 144 -> 122 MB PSS for master + 2 workers);
+  each page (Instagram's finding; measured here: 143 -> 117 MB PSS for master + 2 workers);
 - what the first reader request would build lazily is built once: SQLAlchemy's mapper
   configuration, Werkzeug's URL matcher, the reader pages' compiled templates;
 - no database connection is open (nothing above opens one), and every engine's pool is dropped
