@@ -2,6 +2,7 @@
 the gunicorn settings."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -87,13 +88,21 @@ def test_gunicorn_settings_load_and_name_the_app():
         "from gunicorn.config import Config; import runpy; c = Config();"
         "[c.set(k, v) for k, v in runpy.run_path('gunicorn.conf.py').items() if k in c.settings];"
         "import json; print(json.dumps([c.wsgi_app, c.workers, c.timeout, c.graceful_timeout,"
-        " c.accesslog, c.max_requests]))"
+        " c.accesslog, c.max_requests, c.preload_app]))"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
-    wsgi_app, workers, timeout, graceful, accesslog, max_requests = json.loads(out.stdout)
+    environ = {k: v for k, v in os.environ.items() if k != "BLOG_PRELOAD"}
+    settings = []
+    for preload in (None, "false"):
+        env = environ if preload is None else {**environ, "BLOG_PRELOAD": preload}
+        out = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+        )
+        assert out.returncode == 0, out.stderr
+        settings.append(json.loads(out.stdout))
+    wsgi_app, workers, timeout, graceful, accesslog, max_requests, preload = settings[0]
     assert wsgi_app == "wsgi:app" and workers >= 2 and timeout == 30 and graceful == 30
     assert accesslog == "-" and max_requests > 0
+    assert preload is True and settings[1][-1] is False  # BLOG_PRELOAD=false: HUP loads new code
 
 
 FORKED_WORKER = """
