@@ -12,6 +12,7 @@ One name per concept, used in the code, the screens and the tests:
   never sign in and are never staff.
 """
 
+import functools
 import hashlib
 
 from sqlalchemy import event, inspect
@@ -85,12 +86,18 @@ def hash_matches(password_hash: str | None, password: str) -> bool:
     """Check a password against a stored hash (None: no password, costs the same time as a
     wrong one). Takes about 0.1 s by design: call it with no transaction holding a lock."""
     if not password_hash:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return False
     return check_password_hash(password_hash, password)
 
 
-_DUMMY_HASH = generate_password_hash("not a real password")
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash made the way real ones are (so checking it costs what checking theirs does),
+    made on first use: at import, its 32 MB of scrypt work cost every web worker 0.1-0.2 s
+    of start-up and left glibc keeping freed memory. functools.cache is thread-safe: two
+    first callers at once may both compute it, and either result does."""
+    return generate_password_hash("not a real password")
 
 
 def password_fingerprint(user: User) -> str:

@@ -2,6 +2,7 @@
 the gunicorn settings."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -87,10 +88,54 @@ def test_gunicorn_settings_load_and_name_the_app():
         "from gunicorn.config import Config; import runpy; c = Config();"
         "[c.set(k, v) for k, v in runpy.run_path('gunicorn.conf.py').items() if k in c.settings];"
         "import json; print(json.dumps([c.wsgi_app, c.workers, c.timeout, c.graceful_timeout,"
-        " c.accesslog, c.max_requests]))"
+        " c.accesslog, c.max_requests, c.preload_app]))"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
-    wsgi_app, workers, timeout, graceful, accesslog, max_requests = json.loads(out.stdout)
+    environ = {k: v for k, v in os.environ.items() if k != "BLOG_PRELOAD"}
+    settings = []
+    for preload in (None, "false"):
+        env = environ if preload is None else {**environ, "BLOG_PRELOAD": preload}
+        out = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+        )
+        assert out.returncode == 0, out.stderr
+        settings.append(json.loads(out.stdout))
+    wsgi_app, workers, timeout, graceful, accesslog, max_requests, preload = settings[0]
     assert wsgi_app == "wsgi:app" and workers >= 2 and timeout == 30 and graceful == 30
     assert accesslog == "-" and max_requests > 0
+    assert preload is True and settings[1][-1] is False  # BLOG_PRELOAD=false: HUP loads new code
+
+
+FORKED_WORKER = """
+import os, sys
+from sqlalchemy import text
+import wsgi
+from blog.extensions import db
+
+seen = []  # held, so no connection's address is reused by another
+
+def connection():
+    with wsgi.app.app_context():
+        db.session.execute(text("select 1"))
+        seen.append(db.session.connection().connection.dbapi_connection)
+        db.session.remove()
+    return id(seen[-1])
+
+parent = connection()  # now pooled in this process
+child = os.fork()
+if child == 0:
+    os._exit(0 if connection() != parent else 1)
+_, status = os.waitpid(child, 0)
+print("child", "own" if os.waitstatus_to_exitcode(status) == 0 else "shared",
+      "parent", "reused" if connection() == parent else "lost")
+"""
+
+
+def test_a_forked_worker_opens_its_own_database_connection(tmp_path):
+    """Under gunicorn's preload_app the workers are forked from the master: a pooled
+    connection must never be used by two processes, and the parent keeps its own."""
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "BLOG_INSTANCE_PATH": str(tmp_path)}
+    out = subprocess.run(
+        [sys.executable, "-c", FORKED_WORKER], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["child", "own", "parent", "reused"]
