@@ -24,6 +24,8 @@ bind = os.environ.get("BLOG_BIND", "127.0.0.1:8000")  # a TLS proxy in front; "0
 workers = int(os.environ.get("WEB_CONCURRENCY") or max(2, len(os.sched_getaffinity(0))))
 worker_class = "sync"
 preload_app = os.environ.get("BLOG_PRELOAD", "true").lower() not in ("0", "false", "no", "off")
+if preload_app:  # wsgi.py serves the reader pages once in the master, for the workers to share
+    os.environ.setdefault("BLOG_WARM_BEFORE_FORK", "1")
 timeout = int(os.environ.get("BLOG_TIMEOUT", "30"))  # a worker silent this long is restarted
 graceful_timeout = 30  # on SIGTERM / SIGHUP, requests in flight get this long to finish
 keepalive = 5  # seconds a proxy's idle connection is kept (sync workers close after each response)

@@ -35,7 +35,8 @@ from html import unescape
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import HOST, ROOT, Server, blog_env, build_blog, get  # noqa: E402 (bench is no package)
+from run import HOST, ROOT, Server, blog_env, build_blog  # noqa: E402 (bench is no package)
+from run import text_of as get  # noqa: E402
 
 LUA = """
 paths = {%s}

@@ -139,3 +139,30 @@ def test_a_forked_worker_opens_its_own_database_connection(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["child", "own", "parent", "reused"]
+
+
+WARMED_MASTER = """
+import threading
+import wsgi
+from blog.extensions import db
+
+with wsgi.app.app_context():
+    pools = [engine.pool.checkedout() for engine in db.engines.values()]
+print("threads", threading.active_count(), "checked-out", sum(pools),
+      "sender", wsgi.app.config["MAIL_BACKGROUND_SENDER"])
+"""
+
+
+def test_the_preloading_master_serves_reader_pages_and_forks_clean(tmp_path):
+    """Under preload_app the master serves the reader pages once (BLOG_WARM_BEFORE_FORK, set
+    by gunicorn.conf.py) so workers share what that builds: it must leave no thread running
+    (the mail sender may not start) and no database connection checked out at the fork."""
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "BLOG_INSTANCE_PATH": str(tmp_path)}
+    demo = [sys.executable, "-m", "flask", "--app", "blog", "demo", "--posts", "30"]
+    assert subprocess.run(demo, cwd=ROOT, env=env, capture_output=True).returncode == 0
+    env |= {"BLOG_WARM_BEFORE_FORK": "1", "BLOG_MAIL_BACKGROUND_SENDER": "true"}
+    out = subprocess.run(
+        [sys.executable, "-c", WARMED_MASTER], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["threads", "1", "checked-out", "0", "sender", "True"]
