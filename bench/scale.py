@@ -112,10 +112,13 @@ def pages(app) -> list[Page]:
     ]
     with app.test_client() as client:
         index = client.get("/sitemap.xml").get_data(as_text=True)
+    files: dict[str, list[str]] = {}  # sitemap-posts.xml: its files, in the index's order
     for path in re.findall(r"<loc>https?://[^/<]+(/sitemap-[^<]+)</loc>", index):
-        name = re.sub(r"-\d+\.xml$", ".xml", path)  # sitemap-posts-2.xml pairs sitemap-posts.xml
-        found.append(Page(name, path))
-        found.append(Page(f"{name}, cold build", path, cold=True))
+        files.setdefault(re.sub(r"-\d+\.xml$", ".xml", path), []).append(path)
+    for name, paths in files.items():  # the first and the last file of each kind
+        for which, path in [("", paths[0])] + ([(" (last file)", paths[-1])] if paths[1:] else []):
+            found.append(Page(f"{name}{which}", path))
+            found.append(Page(f"{name}{which}, cold build", path, cold=True))
     found += [
         Page("/author/ada/", "/author/ada/"),
         Page("/tag/cities/", "/tag/cities/"),

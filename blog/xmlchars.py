@@ -42,9 +42,22 @@ def _strip_before_flush(session: Session, flush_context, instances) -> None:
                 setattr(obj, prop.key, strip_not_xml(value))
 
 
+CLEAN = "xml_already_clean"  # a response attribute: its body went through strip_not_xml
+
+
+def clean_xml_response(body: str, headers: dict) -> Response:
+    """Return a Response of an XML body that strip_not_xml has already cleaned, which the
+    after-request filter then leaves alone (no decode and scan of every byte again)."""
+    response = Response(body, 200, headers)
+    setattr(response, CLEAN, True)
+    return response
+
+
 def _filter_xml(response: Response) -> Response:
     """Drop forbidden characters from an XML response, so it stays well-formed."""
     if response.mimetype not in XML_MIMETYPES or response.is_streamed:
+        return response
+    if getattr(response, CLEAN, False):  # cleaned once when it was built (kept sitemaps)
         return response
     body = response.get_data(as_text=True)
     if NOT_XML.search(body):

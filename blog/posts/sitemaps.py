@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from blog.models import Post, PostAuthor, PostTag, Tag, User
 from blog.posts.reading.sitemap import KINDS, sitemap_chunks, sitemap_entries
 from blog.posts.views import bp
+from blog.xmlchars import clean_xml_response, strip_not_xml
 
 XML = {"Content-Type": "application/xml; charset=utf-8"}
 _generation = [0]  # bumped by every write to what sitemaps list, in this process
@@ -44,6 +45,7 @@ def _cached(path: str, build) -> str:
     if found and found[0] == generation and found[1] > now:
         return found[2]
     body = build()
+    body = strip_not_xml(body) if body is not None else None
     ttl = float(current_app.config.get("SITEMAP_CACHE_SECONDS", 300))
     with _lock:
         if _generation[0] == generation and ttl > 0:
@@ -83,7 +85,7 @@ def sitemap():
         files = [entry for kind in KINDS for entry in _files(kind)]
         return render_template("posts/sitemap_index.xml", files=files)
 
-    return _cached("/sitemap.xml", build), 200, XML
+    return clean_xml_response(_cached("/sitemap.xml", build), XML)
 
 
 @bp.get("/sitemap-<name>.xml")
@@ -97,7 +99,7 @@ def sitemap_file(name: str):
     body = _cached(f"/sitemap-{name}.xml", lambda: _build_file(kind, number or 1))
     if body is None:
         abort(404)
-    return body, 200, XML
+    return clean_xml_response(body, XML)
 
 
 def _build_file(kind: str, number: int) -> str | None:
