@@ -5,6 +5,7 @@ from __future__ import annotations
 import platform
 import sqlite3
 import statistics
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from harness import cpu_model, fmt_ms, nproc, version, wrk_version
@@ -47,14 +48,16 @@ def report(args, run: dict, pages, ghost_up: bool) -> str:
         f"- Command: `{run['command']}`",
         "",
     ]
-    hello = {c: results[("hello", "hello", c)] for c in args.connections}
+    # Hello runs twice per connection count (first and last): ratios are to its faster run,
+    # so a burst of other work during one hello run never flatters the blog.
+    hello = {c: fastest(results[("hello", "hello", c)]) for c in args.connections}
     for connections in args.connections:
         base = hello[connections]
         lines += [
             f"## {connections} connections",
             "",
-            f"Hello: **{base.rps:,.0f}** requests/s, p50 {fmt_ms(base.p50)}, p99 "
-            f"{fmt_ms(base.p99)} (range over its runs {base.low:,.0f}–{base.high:,.0f}).",
+            f"Hello: **{base.rps:,.0f}** requests/s (the faster of its runs: "
+            f"{base.low:,.0f}–{base.high:,.0f}), p50 {fmt_ms(base.p50)}, p99 {fmt_ms(base.p99)}.",
             "",
             "| page | uncached req/s | ÷ hello | cached req/s | ÷ hello | Ghost req/s "
             "| cached ÷ Ghost | p99 uncached | p99 cached | p99 Ghost | errors |",
@@ -92,6 +95,11 @@ def report(args, run: dict, pages, ghost_up: bool) -> str:
     lines += ["## Targets (issue #13)", ""]
     lines += [f"- **{verdict}**: {text}" for verdict, text in targets(args, run, pages, ghost_up)]
     return "\n".join(lines) + "\n"
+
+
+def fastest(result):
+    """Hello's result with its requests/s taken from its fastest run."""
+    return replace(result, rps=result.high or result.rps)
 
 
 def conditional_section(run: dict) -> list[str]:
@@ -151,7 +159,7 @@ def targets(args, run: dict, pages, ghost_up: bool) -> list[tuple[str, str]]:
         return "met" if ok else "missed"
 
     for connections in args.connections:
-        hello = results[("hello", "hello", connections)].rps
+        hello = fastest(results[("hello", "hello", connections)]).rps
         cached = [results[("cached", p.label, connections)] for p in pages]
         worst = min(cached, key=lambda r: r.rps)
         checks.append(
