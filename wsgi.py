@@ -12,8 +12,10 @@ forked from it, sharing its memory until they write to it. So, before the fork:
 - no database connection is open (nothing above opens one), and every engine's pool is dropped
   in the child after any fork all the same, so no connection is ever shared between processes.
 
-Without preload (bench/run.py's default, `gunicorn wsgi:app`) each worker runs this module
-itself: the same steps, paid at its start instead of by its first request.
+Under preload the master also serves the main reader pages a few times first
+(serve_reader_pages), so the workers share what running them builds. Without preload
+(`BLOG_PRELOAD=false`) each worker runs this module itself: the same steps but that one, paid
+at its start instead of by its first request.
 """
 
 import gc
@@ -63,7 +65,9 @@ def serve_reader_pages(app: Flask, passes: int = 3) -> None:
         if found:  # the newest post, and its author's and first tag's pages
             post = client.get(found.group(1)).text
             paths.append(found.group(1))
-            paths += re.findall(r'href="(/(?:author|tag)/[^"/]+/)"', post)[:2]
+            for kind in ("author", "tag"):
+                link = re.search(rf'href="(/{kind}/[^"/]+/)"', post)
+                paths += [link.group(1)] if link else []
         for _ in range(passes):
             for path in paths:
                 client.get(path)
