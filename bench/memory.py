@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import re
 import statistics
 import subprocess
@@ -31,11 +30,10 @@ import sys
 import tempfile
 import time
 import urllib.request
-from html import unescape
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import HOST, ROOT, Server, blog_env, build_blog  # noqa: E402 (bench is no package)
+from run import HOST, ROOT, Server, blog_env, blog_pages, build_blog  # noqa: E402 (bench is no package)
 from run import text_of as get  # noqa: E402
 
 LUA = """
@@ -53,37 +51,11 @@ end
 
 
 def reader_paths(base: str, posts: int, per_page: int) -> list[tuple[str, bool]]:
-    """The pages of the load: (path, is an htmx request)."""
-    home = get(base + "/")
-    post = re.search(r'class="card__title"><a href="([^"]+)"', home).group(1)
-    more = unescape(re.search(r'class="button read-more" href="([^"]+)"', home).group(1))
-    article = get(base + post)
-    tag = re.search(r'href="(/tag/[^"/]+/)"', article).group(1)
-    author = re.search(r'href="(/author/[^"/]+/)"', article).group(1)
-    sitemap = get(base + "/sitemap.xml")
-    part = re.search(r"<loc>https?://[^/]+(/sitemap-posts[^<]*)</loc>", sitemap)
-    paths = [
-        ("/", False),
-        (post, False),
-        ("/page/2/", False),
-        (f"/page/{math.ceil(posts / per_page)}/", False),
-        ("/rss/", False),
-        ("/sitemap.xml", False),
-        (tag, False),
-        (author, False),
-        ("/search/?q=light", False),
-        (more, True),
-    ]
-    if part:
-        paths.append((part.group(1), False))
-    for path, htmx in paths:
-        request = urllib.request.Request(
-            base + path, headers={"HX-Request": "true"} if htmx else {}
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            if response.status != 200:
-                raise RuntimeError(f"{path} answered {response.status}")
-    return paths
+    """The pages of the load, as bench/run.py measures them plus a post sitemap file:
+    (path, is an htmx request)."""
+    paths = [(page.path, bool(page.headers)) for page in blog_pages(base, posts, per_page)]
+    part = re.search(r"<loc>https?://[^/]+(/sitemap-posts[^<]*)</loc>", get(base + "/sitemap.xml"))
+    return paths + ([(part.group(1), False)] if part else [])
 
 
 def lua_script(paths: list[tuple[str, bool]]) -> str:

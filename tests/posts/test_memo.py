@@ -5,56 +5,13 @@ would, author and tag counts follow every change, and neither costs more queries
 from datetime import UTC, timedelta
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from blog.extensions import db
-from blog.models import Post, PostAuthor, PostTag, Tag, User, utcnow
+from blog.models import Post, User, utcnow
 from blog.posts.reading.lists import MARK_EVERY
 from conftest import HX
-
-
-def fill(total: int, start: int = 0) -> None:
-    """Insert total posts spread over 4 authors and 6 tags, two of each per post (as
-    tests/posts/test_queries.py does)."""
-    users = list(db.session.scalars(select(User).order_by(User.id)))
-    tags = list(db.session.scalars(select(Tag).order_by(Tag.id)))
-    if not users:
-        users = [User(name=f"A{n}", slug=f"a{n}", email=f"a{n}@example.com") for n in range(4)]
-        tags = [Tag(name=f"T{n}", slug=f"t{n}") for n in range(6)]
-        db.session.add_all(users + tags)
-        db.session.flush()
-    now = utcnow()
-    rows = [
-        {
-            "title": f"P{n}",
-            "slug": f"p{n}",
-            "status": "published",
-            "type": "post",
-            "published_at": now - timedelta(minutes=n + 1),
-            "html": "<p>x</p>",
-        }
-        for n in range(start, start + total)
-    ]
-    ids = db.session.scalars(insert(Post).returning(Post.id, sort_by_parameter_order=True), rows)
-    ids = list(ids)
-    db.session.execute(
-        insert(PostAuthor),
-        [
-            {"post_id": p, "author_id": users[(i + k) % 4].id, "sort_order": k}
-            for i, p in enumerate(ids)
-            for k in range(2)
-        ],
-    )
-    db.session.execute(
-        insert(PostTag),
-        [
-            {"post_id": p, "tag_id": tags[(i + k) % 6].id, "sort_order": k}
-            for i, p in enumerate(ids)
-            for k in range(2)
-        ],
-    )
-    db.session.commit()
-
+from fixtures.factories import fill_posts
 
 PER_PAGE = 12
 TOTAL = 2 * MARK_EVERY + 50  # 530: marks after the 240th and 480th posts; 45 pages
@@ -76,7 +33,7 @@ def titles_on(client, path: str, **headers) -> list[int]:
 @pytest.fixture
 def big_blog(app):
     app.config["POSTS_PER_PAGE"] = PER_PAGE  # as the blog runs (the tests' app shows 5)
-    fill(TOTAL)  # P0 newest ... P529 oldest, four authors and six tags, two of each per post
+    fill_posts(TOTAL)  # P0 newest ... P529 oldest, four authors and six tags, two of each per post
 
 
 @pytest.mark.parametrize("number", [1, 20, 21, 22, 40, 41, 44, 45])
@@ -95,7 +52,7 @@ def test_past_the_last_page_is_not_found_and_read_more_still_follows_on(client, 
 
 
 def test_deep_author_and_tag_pages_match_their_offsets(client, big_blog):
-    # fill() gives post i the authors a(i % 4) and a((i + 1) % 4): a1 has P0, P1, P4, P5, ...
+    # fill_posts() gives post i the authors a(i % 4) and a((i + 1) % 4): a1 has P0, P1, P4, P5, ...
     by_a1 = [n for n in range(TOTAL) if n % 4 in (0, 1)]
     for number in (2, 21, 23):
         expected = by_a1[(number - 1) * PER_PAGE : number * PER_PAGE]
@@ -124,7 +81,9 @@ def test_a_scheduled_post_going_live_moves_deep_pages(client, big_blog, make_pos
     soon = utcnow() + timedelta(minutes=5)
     author = db.session.scalar(select(User).where(User.slug == "a1"))
     make_post("P-2", authors=[author], status="scheduled", published_at=soon)
-    assert titles_on(client, "/page/41/")[0] == 480 and "266 posts" in client.get("/author/a1/").text
+    assert (
+        titles_on(client, "/page/41/")[0] == 480 and "266 posts" in client.get("/author/a1/").text
+    )
     later = utcnow() + timedelta(minutes=6)
     moved = later.replace(tzinfo=UTC).timestamp()
     monkeypatch.setattr("blog.posts.reading.lists.utcnow", lambda: later)
@@ -148,13 +107,12 @@ def test_deep_pages_and_counts_run_the_same_queries_with_few_and_many_posts(
         return result
 
     app.config["POSTS_PER_PAGE"] = PER_PAGE
-    fill(MARK_EVERY + 20)  # the last page is past one mark; the authors' lists are not
+    fill_posts(MARK_EVERY + 20)  # the last page is past one mark; the authors' lists are not
     small = counted(["/page/21/", "/author/a1/page/11/", "/tag/t1/", "/page/2/"])
-    fill(8 * MARK_EVERY, start=MARK_EVERY + 20)  # now past eight marks, and the authors' too
+    fill_posts(8 * MARK_EVERY, start=MARK_EVERY + 20)  # now past eight marks, and the authors' too
     large = counted(["/page/181/", "/author/a1/page/81/", "/tag/t1/", "/page/2/"])
     assert [again for _, again in small] == [again for _, again in large]
     assert large[0][1] == large[3][1]  # a deep page seeks: no more queries than page 2
     # The first visit in a generation counts the posts and finds the marks (deep pages only).
     assert [first - again for first, again in small] == [1, 1, 1, 0]
     assert [first - again for first, again in large] == [1, 2, 1, 0]
-

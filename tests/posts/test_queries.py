@@ -1,55 +1,7 @@
 """Every reader page runs a fixed, small number of SQL queries, however much it shows."""
 
-from datetime import timedelta
-
-from sqlalchemy import insert, select
-
-from blog.extensions import db
-from blog.models import Post, PostAuthor, PostTag, Tag, User, utcnow
 from conftest import HX
-
-
-def fill(total: int, start: int = 0) -> None:
-    """Insert total posts spread over 4 authors and 6 tags, two of each per post."""
-    users = list(db.session.scalars(select(User).order_by(User.id)))
-    tags = list(db.session.scalars(select(Tag).order_by(Tag.id)))
-    if not users:
-        users = [User(name=f"A{n}", slug=f"a{n}", email=f"a{n}@example.com") for n in range(4)]
-        tags = [Tag(name=f"T{n}", slug=f"t{n}") for n in range(6)]
-        db.session.add_all(users + tags)
-        db.session.flush()
-    now = utcnow()
-    rows = [
-        {
-            "title": f"P{n}",
-            "slug": f"p{n}",
-            "status": "published",
-            "type": "post",
-            "published_at": now - timedelta(minutes=n + 1),
-            "html": "<p>x</p>",
-        }
-        for n in range(start, start + total)
-    ]
-    ids = db.session.scalars(insert(Post).returning(Post.id, sort_by_parameter_order=True), rows)
-    ids = list(ids)
-    db.session.execute(
-        insert(PostAuthor),
-        [
-            {"post_id": p, "author_id": users[(i + k) % 4].id, "sort_order": k}
-            for i, p in enumerate(ids)
-            for k in range(2)
-        ],
-    )
-    db.session.execute(
-        insert(PostTag),
-        [
-            {"post_id": p, "tag_id": tags[(i + k) % 6].id, "sort_order": k}
-            for i, p in enumerate(ids)
-            for k in range(2)
-        ],
-    )
-    db.session.commit()
-
+from fixtures.factories import fill_posts
 
 FIRST_PAGES = ["/", "/p3/", "/tag/t1/", "/author/a1/"]
 LATER_PAGES = {"/page/2/": "/", "/tag/t1/page/2/": "/tag/t1/", "/author/a1/page/3/": "/author/a1/"}
@@ -73,16 +25,16 @@ def queries_per_page(client, count_queries, paths) -> dict[tuple[str, bool], int
 
 
 def test_query_count_is_the_same_for_5_and_200_posts(client, count_queries):
-    fill(5)
+    fill_posts(5)
     small = queries_per_page(client, count_queries, FIRST_PAGES)
-    fill(195, start=5)
+    fill_posts(195, start=5)
     large = queries_per_page(client, count_queries, FIRST_PAGES)
     assert small == large
     assert max(large.values()) <= 6
 
 
 def test_later_pages_run_the_same_queries_as_the_first(client, count_queries):
-    fill(200)
+    fill_posts(200)
     first = queries_per_page(client, count_queries, LATER_PAGES.values())
     later = queries_per_page(client, count_queries, LATER_PAGES)
     for (path, htmx), count in later.items():
@@ -90,7 +42,7 @@ def test_later_pages_run_the_same_queries_as_the_first(client, count_queries):
 
 
 def test_home_page_runs_three_queries(client, count_queries):
-    fill(30)
+    fill_posts(30)
     client.get("/")  # warm up, as above
     with count_queries() as statements:
         response = client.get("/")
