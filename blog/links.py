@@ -4,7 +4,8 @@ Building a URL walks Werkzeug's rule builder and the url_defaults hooks (the sta
 fingerprint): about 10 µs a call, 17 calls and a tenth of a list page's time
 (docs/benchmarks.md). A URL with no values but the endpoint, or a static file's name, is the
 same for every request under one script root, so each is built once per worker and kept.
-Anything else (values, _external, _anchor, _method, _scheme) is built every time.
+Anything else (values, _external, _anchor, _method, _scheme) is built every time. Both ways
+in are remembered: templates' url_for and flask.url_for in Python code.
 """
 
 from __future__ import annotations
@@ -22,7 +23,10 @@ def remembering(build: Callable[..., str]) -> Callable[..., str]:
     kept: dict[tuple, str] = {}
 
     def url_for(endpoint: str, **values) -> str:
-        if not has_request_context() or (values and values.keys() != {"filename"}):
+        # flask.url_for passes _anchor, _method, _scheme and _external as None when not
+        # given; a None value builds nothing (Werkzeug drops it), so only the others count.
+        named = {name for name, value in values.items() if value is not None}
+        if not has_request_context() or (named and named != {"filename"}):
             return build(endpoint, **values)
         blueprint = request.blueprint if endpoint.startswith(".") else None
         key = (request.script_root, blueprint, endpoint, values.get("filename"))
