@@ -40,6 +40,8 @@ def absolute_urls(safe_html: str, base_url: str) -> str:
             return match[0]
         return f"{match[1]}{html.escape(joined)}{match[3]}"
 
+    if 'href="' not in safe_html and 'src="' not in safe_html and 'srcset="' not in safe_html:
+        return safe_html  # no URL to resolve: a substring search instead of a regex scan
     return _URL_ATTRIBUTE.sub(resolve, safe_html)
 
 

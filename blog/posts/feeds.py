@@ -10,7 +10,6 @@ from blog.content import absolute_urls
 from blog.posts import reading
 from blog.posts.views import bp
 from blog.site import absolute_url, settings
-from blog.xmlchars import strip_not_xml
 
 FEED_SIZE = 15
 
@@ -27,10 +26,11 @@ def html_text(text: str | None) -> str:
 def xml_text(value: object) -> Markup:
     """Escape a value for an XML text node: &, < and > only, so quotes stay quotes.
 
-    Characters XML 1.0 forbids are dropped here too, for rows stored before they were
-    dropped on input (blog.xmlchars).
+    Characters XML 1.0 forbids, in rows stored before they were dropped on input, are dropped
+    from the whole feed on its way out (blog.xmlchars), not field by field: each field's scan
+    would read the feed's text a second time.
     """
-    return Markup(html_text(strip_not_xml(str(value if value is not None else ""))))
+    return Markup(html_text(str(value if value is not None else "")))
 
 
 def _item(post: reading.Article) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from markupsafe import Markup, escape
 
@@ -29,26 +30,84 @@ class Hit(Card):
 
 def make_snippet(text_: str, terms: list[str], words: int = 30) -> str:
     """Return about words words of text around the first matched word, matched words between
-    the private-use marks that Hit.highlighted turns into <mark>.
+    the private-use marks that Hit.highlighted turns into <mark>; "…" where text is left out.
 
     A word matches when it starts with a search word less a common English ending (_stem:
-    "walks" marks "walking"), roughly as the index's stemmer matched it.
+    "walks" marks "walking"), roughly as the index's stemmer matched it. Only a window of text
+    around the first match is cleaned and split (a post's whole text is read once, by
+    str.find): cleaning and splitting 20 posts' whole text was most of a search page's time.
     """
-    stems = sorted({_stem(term) for term in terms}, key=len, reverse=True)
-    pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, stems)) + r")\w*", re.IGNORECASE)
-    clean = CONTROL.sub(" ", text_).replace(_HIT_START, "").replace(_HIT_END, "")
-    tokens = clean.split()
-    # One search over the text, not one per word (a match never spans whitespace): the word
-    # it falls in is the number of words before it, less one when it starts inside a word.
-    found = pattern.search(clean)
-    first = 0
-    if found:
-        before = clean[: found.start()].split()
-        first = len(before) - (1 if before and not clean[found.start() - 1].isspace() else 0)
-    start = max(0, first - 8)
+    stems, pattern = _matcher(tuple(terms))
+    found = _first_match(text_, stems, pattern)
+    span = 16 * words  # characters each side: widened until the window holds what is shown
+    while True:
+        lo, hi = _window_start(text_, found - span, found), _window_end(text_, found + span)
+        head = _clean(text_[lo:found])
+        tokens = (head + _clean(text_[found:hi])).split()
+        first = len(head.split()) - (1 if head and not head[-1].isspace() else 0)
+        start = max(0, first - _WORDS_BEFORE)
+        if (not lo or first >= _WORDS_BEFORE) and (hi == len(text_) or len(tokens) > start + words):
+            break
+        span *= 4
+    more_before = start > 0 or _TEXT.search(text_, 0, lo) is not None
     chunk = " ".join(tokens[start : start + words])
     marked = pattern.sub(lambda m: f"{_HIT_START}{m[0]}{_HIT_END}", chunk)
-    return ("…" if start else "") + marked + ("…" if start + words < len(tokens) else "")
+    return ("…" if more_before else "") + marked + ("…" if start + words < len(tokens) else "")
+
+
+_WORDS_BEFORE = 8  # words shown before the first match
+_SPACE = re.compile(r"\s")
+# A character that is a word's once cleaned: not whitespace, a control character or a mark.
+_TEXT = re.compile(r"[^\s\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ue000\ue001]")
+
+
+@lru_cache(maxsize=64)
+def _matcher(terms: tuple[str, ...]) -> tuple[list[str], re.Pattern]:
+    """The stems of terms, longest first, and the pattern that marks words starting with one."""
+    stems = sorted({_stem(term) for term in terms}, key=len, reverse=True)
+    pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, stems)) + r")\w*", re.IGNORECASE)
+    return stems, pattern
+
+
+def _first_match(text_: str, stems: list[str], pattern: re.Pattern) -> int:
+    """Where the first word starting with a stem starts in text_ (0 when none does).
+
+    str.find on the lower-cased text, keeping finds at a word's start: the same as
+    pattern.search (terms are lower-case letters and digits) at a fraction of the cost, which
+    is used instead when lower-casing changes the text's length (as for "İ").
+    """
+    lowered = text_.lower()
+    if len(lowered) != len(text_):
+        found = pattern.search(text_)
+        return found.start() if found else 0
+    best = len(text_)
+    for stem in stems:
+        at = lowered.find(stem)
+        while -1 < at < best:
+            if at == 0 or not (text_[at - 1].isalnum() or text_[at - 1] == "_"):
+                best = at
+                break
+            at = lowered.find(stem, at + 1)
+    return best if best < len(text_) else 0
+
+
+def _window_start(text_: str, at: int, found: int) -> int:
+    """Where a window reaching back to about at begins: after whitespace, so at a word's start."""
+    if at <= 0:
+        return 0
+    space = _SPACE.search(text_, at, found)
+    return space.end() if space else 0
+
+
+def _window_end(text_: str, at: int) -> int:
+    """Where a window reaching on to about at ends: at whitespace, so at a word's end."""
+    space = _SPACE.search(text_, at) if at < len(text_) else None
+    return space.start() if space else len(text_)
+
+
+def _clean(text_: str) -> str:
+    """Control characters as spaces, the highlight marks dropped (they are ours to insert)."""
+    return CONTROL.sub(" ", text_).replace(_HIT_START, "").replace(_HIT_END, "")
 
 
 def _stem(word: str) -> str:
