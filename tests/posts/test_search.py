@@ -211,3 +211,18 @@ def test_search_boxes_work_without_javascript_and_upgrade_with_htmx(client):
     assert 'action="/search/"' in page and 'name="q"' in page  # a real GET form in the header
     assert 'hx-get="/search/"' in page and "delay:" in page  # debounced results as you type
     assert "data-ghost-search" in page
+
+
+def test_a_match_deep_in_a_long_post_shows_the_words_around_it(client, make_post):
+    filler = " ".join(f"word{i}" for i in range(1000))  # within the 20,000 characters read
+    make_post("Long read", body=f"{filler} the rare pangolin appears here. {filler}")
+    snippet = client.get("/search/?q=pangolin").text.split('class="search-hit__snippet">')[1]
+    snippet = snippet.split("</p>")[0]
+    assert snippet.startswith("…word994 word995 word996 word997 word998 word999 the rare")
+    assert "<mark>pangolin</mark> appears here. word0 word1" in snippet and snippet.endswith("…")
+
+
+def test_a_post_found_by_its_title_shows_its_opening_words(client, make_post):
+    make_post("Pangolin facts", body="Scales of keratin cover them. " * 200)
+    snippet = client.get("/search/?q=pangolin").text.split('class="search-hit__snippet">')[1]
+    assert snippet.startswith("Scales of keratin cover them. Scales") and "<mark>" not in snippet.split("</p>")[0]
