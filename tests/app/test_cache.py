@@ -272,3 +272,16 @@ def test_a_post_scheduled_in_the_editor_goes_live_on_kept_pages_at_its_time(
     monkeypatch.setattr("blog.posts.reading.lists.utcnow", lambda: utcnow() + timedelta(hours=2))
     page = reader.get("/")
     assert "Tomorrow&#39;s news" in page.text and page.headers["X-Cache"] == "miss"
+
+
+def test_a_worker_sees_every_bump_of_the_generation_file_at_once(tmp_path):
+    # Two workers' views of one file: the reader keeps the file it read open and rereads only
+    # when it was replaced; 300 quick bumps (inodes get reused) must each show at once.
+    writer = cache.generations.FileGenerations(tmp_path / "generation")
+    reader = cache.generations.FileGenerations(tmp_path / "generation")
+    writer.start()
+    assert reader.read().number == 1
+    for expected in range(2, 302):
+        writer.bump(time.time(), None)
+        assert reader.read().number == expected
+        assert reader.read().number == expected
