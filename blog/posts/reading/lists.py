@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from functools import cache
 
@@ -12,7 +12,16 @@ from blog.bounds import parse_int
 from blog.extensions import db
 from blog.models import Post, PostAuthor, PostTag, Tag, User, utcnow
 from blog.posts.reading.memo import remembered
-from blog.posts.reading.rows import ARTICLE_COLUMNS, CARD_COLUMNS, Article, Card, read_records
+from blog.posts.reading.rows import (
+    ARTICLE_COLUMNS,
+    CARD_COLUMNS,
+    Article,
+    AuthorProfile,
+    Card,
+    TagProfile,
+    read_profile,
+    read_records,
+)
 
 _posts_authors, _posts_tags = PostAuthor.__table__, PostTag.__table__
 MARK_EVERY = 240  # a deep page seeks to the nearest mark below its offset, then skips < this
@@ -26,7 +35,12 @@ class Cursor:
     id: int
 
     def encode(self) -> str:
-        return f"{self.published_at.strftime('%Y%m%dT%H%M%S.%f')}_{self.id}"
+        """The cursor for a URL: `20261128T093000.000000_42` (strftime's %Y%m%dT%H%M%S.%f)."""
+        at = self.published_at
+        return (
+            f"{at.year:04d}{at.month:02d}{at.day:02d}T{at.hour:02d}{at.minute:02d}{at.second:02d}"
+            f".{at.microsecond:06d}_{self.id}"
+        )
 
     @classmethod
     def decode(cls, value: str | None) -> Cursor | None:
@@ -234,22 +248,24 @@ def public_author(now=None):
 
 
 # Built once with bind parameters, like the list statements: a page binds slug and now only.
-_AUTHOR = select(User).where(User.slug == bindparam("slug"), public_author(bindparam("now")))
-_TAG = select(Tag).where(
+_AUTHOR = select(*(User.__table__.c[f.name] for f in fields(AuthorProfile))).where(
+    User.slug == bindparam("slug"), public_author(bindparam("now"))
+)
+_TAG = select(*(Tag.__table__.c[f.name] for f in fields(TagProfile))).where(
     Tag.slug == bindparam("slug"),
     _has_visible_post(_posts_tags, _posts_tags.c.tag_id == Tag.id, bindparam("now")),
 )
 
 
-def get_author(slug: str) -> User | None:
-    """Return the staff user with this slug if their author page is public (public_author)."""
-    return db.session.scalar(_AUTHOR, {"slug": slug, "now": utcnow()})
+def get_author(slug: str) -> AuthorProfile | None:
+    """Return the author with this slug if their author page is public (public_author)."""
+    return read_profile(_AUTHOR, {"slug": slug, "now": utcnow()}, AuthorProfile)
 
 
-def get_tag(slug: str) -> Tag | None:
+def get_tag(slug: str) -> TagProfile | None:
     """Return the tag with this slug, if a post readers may see carries it (a tag on drafts
     only, or on nothing, is not public: its page and feed answer 404)."""
-    return db.session.scalar(_TAG, {"slug": slug, "now": utcnow()})
+    return read_profile(_TAG, {"slug": slug, "now": utcnow()}, TagProfile)
 
 
 def count_posts(author=None, tag=None) -> int:

@@ -81,6 +81,41 @@ class Article(Card):
     meta_description: str | None = None
 
 
+@dataclass(slots=True)
+class AuthorProfile:
+    """An author as their own page and feed show them (a public author: lists.public_author)."""
+
+    id: int
+    name: str
+    slug: str
+    bio: str | None
+    location: str | None
+    website: str | None
+    profile_image: str | None
+
+    url = User.url
+
+
+@dataclass(slots=True)
+class TagProfile:
+    """A tag as its own page and feed show it."""
+
+    id: int
+    name: str
+    slug: str
+    description: str | None
+    feature_image: str | None
+
+    url = Tag.url
+
+
+def read_profile(stmt: Select, params: dict, record: type) -> AuthorProfile | TagProfile | None:
+    """Run a select of record's fields, in order, on the session's connection; return the
+    first row as a record, or None. A plain row, not a model: a third of the time."""
+    row = db.session.connection().execute(stmt, params).first()
+    return record(*row) if row is not None else None
+
+
 def _columns(record: type[Card]) -> list:
     """The posts columns a record is built from, in its field order."""
     posts = Post.__table__.c
@@ -128,7 +163,7 @@ def read_records(stmt: Select, params: dict, record: type[Card] = Card) -> list:
     connection = db.session.connection()
     result = connection.execute(stmt, params)
     names = tuple(result.keys())
-    found = [record(**dict(zip(names, row))) for row in result]
+    found = [record(**dict(zip(names, row, strict=True))) for row in result]
     if found:
         by_id = {card.id: card for card in found}
         rows = connection.execute(_BYLINES_AND_TAGS, {"ids": list(by_id)})
