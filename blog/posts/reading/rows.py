@@ -10,6 +10,7 @@ from sqlalchemy import Select, String, bindparam, cast, literal, null, select, u
 
 from blog.extensions import db
 from blog.models import Post, PostAuthor, PostTag, Tag, User
+from blog.posts.reading import cursor
 
 # --- What reader pages show, read as plain rows ------------------------------------------------
 # A list page shows a dozen posts with their authors and tags. Loaded as models (identity map,
@@ -112,8 +113,8 @@ class TagProfile:
 def read_profile(stmt: Select, params: dict, record: type) -> AuthorProfile | TagProfile | None:
     """Run a select of record's fields, in order, on the session's connection; return the
     first row as a record, or None. A plain row, not a model: a third of the time."""
-    row = db.session.connection().execute(stmt, params).first()
-    return record(*row) if row is not None else None
+    _, rows = cursor.run(db.session.connection(), stmt, params)
+    return record(*rows[0]) if rows else None
 
 
 def _columns(record: type[Card]) -> list:
@@ -158,15 +159,14 @@ def read_records(stmt: Select, params: dict, record: type[Card] = Card) -> list:
     then fill in every post's authors and tags, in order: two queries whatever the number of
     posts (one when there are none). Returns a list of record, in the select's order.
 
-    Rows are read on the session's connection without the ORM's result machinery: these are
-    plain columns, and a list page reads a few dozen rows (docs/benchmarks.md)."""
+    Rows are read on the session's connection through cursor.run (on SQLite, the DB-API
+    cursor): these are plain columns, and a list page reads a few dozen rows."""
     connection = db.session.connection()
-    result = connection.execute(stmt, params)
-    names = tuple(result.keys())
-    found = [record(**dict(zip(names, row, strict=True))) for row in result]
+    names, rows = cursor.run(connection, stmt, params)
+    found = [record(**dict(zip(names, row, strict=True))) for row in rows]
     if found:
         by_id = {card.id: card for card in found}
-        rows = connection.execute(_BYLINES_AND_TAGS, {"ids": list(by_id)})
+        _, rows = cursor.run(connection, _BYLINES_AND_TAGS, {"ids": list(by_id)})
         for post_id, kind, _order, ident, name, slug, image in rows:
             if kind:
                 by_id[post_id].tags.append(TagLabel(ident, name, slug))
