@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from blog.extensions import db
 from blog.models import utcnow
-from blog.posts.reading import read_records
+from blog.posts.reading import cursor, read_records
 from blog.posts.search.backends import (
     HITS,
     POSTGRES_GROUPS,
@@ -62,12 +62,13 @@ def search(query: str, limit: int = 20) -> Results:
             {"config": postgres_config(), "window": limit + WINDOW},
         )
     ids: list[int] = []
+    connection = db.session.connection()
     for stmt, match in groups:
         wanted = limit + 1 - len(ids)
         if wanted <= 0:
             break
         params = {"match": match, "seen": ids or [-1], "now": utcnow(), "limit": wanted, **extra}
-        ids += db.session.scalars(stmt, params)
+        ids += [row[0] for row in cursor.run(connection, stmt, params)[1]]
     found = {hit.id: hit for hit in read_records(HITS, {"ids": ids or [-1]}, Hit)}
     hits = [found[i] for i in ids if i in found]
     for hit in hits:
