@@ -29,6 +29,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
+from blog import dbapi
 from blog.extensions import db
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})  # RFC 9110's safe methods a reader sends
@@ -97,4 +98,6 @@ def _sqlite_on_begin(conn: Connection) -> None:
     if conn.dialect.name != "sqlite":
         return
     read_only = conn.get_execution_options().get("read_only", False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if may_write() and not read_only else "BEGIN")
+    # On the DB-API cursor (blog.dbapi): every request begins one, and exec_driver_sql's
+    # execution context cost ten times the statement.
+    dbapi.execute(conn, "BEGIN IMMEDIATE" if may_write() and not read_only else "BEGIN")

@@ -6,10 +6,9 @@ Through SQLAlchemy's Connection.execute each cost 70-90 µs of Python around SQL
 0.27 ms, SQLite's part of it 0.09 ms. Here each select is compiled once per dialect and
 per length of its expanding IN lists, and run on the session's connection with the DB-API
 cursor, applying SQLAlchemy's own bind and result processors (the same values go in, the same
-typed values come out: datetimes, booleans). What SQLAlchemy adds around a statement is kept:
-the engine's before/after_cursor_execute listeners are told (query counts), and a DB-API error
-is raised as SQLAlchemy's (so "database is locked" is the same OperationalError, and its 503).
-Other databases go through Connection.execute.
+typed values come out: datetimes, booleans), through blog.dbapi.execute (which keeps the
+engine's cursor-execute listeners and SQLAlchemy's errors). Other databases go through
+Connection.execute.
 """
 
 from __future__ import annotations
@@ -18,8 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.selectable import CompoundSelect, Select
+
+from blog import dbapi
 
 MAX_PLANS = 512  # a few dozen selects times the IN-list lengths a page uses: a mistake's bound
 
@@ -58,42 +58,25 @@ def run(
         plan = _compile(connection, select, params)
         if len(_plans) < MAX_PLANS:
             _plans[key] = plan
-    values = tuple(
-        (bind(value) if bind else value)
-        for value, bind in (
-            (
-                constant
-                if name is None
-                else params[name]
-                if index is None
-                else params[name][index],
-                bind,
-            )
-            for name, index, constant, bind in plan.parameters
-        )
-    )
-    cursor = connection.connection.cursor()
-    dispatch = connection.dispatch
-    try:
-        if dispatch.before_cursor_execute:
-            dispatch.before_cursor_execute(connection, cursor, plan.sql, values, None, False)
-        cursor.execute(plan.sql, values)
-        rows = cursor.fetchall()
-        if dispatch.after_cursor_execute:
-            dispatch.after_cursor_execute(connection, cursor, plan.sql, values, None, False)
-    except connection.dialect.loaded_dbapi.Error as error:
-        raise DBAPIError.instance(
-            plan.sql,
-            values,
-            error,
-            connection.dialect.loaded_dbapi.Error,
-            dialect=connection.dialect,
-        ) from error
-    finally:
-        cursor.close()
+    values = _values(plan, params)
+    rows = dbapi.execute(connection, plan.sql, values)
     if plan.results:
         rows = [_processed(row, plan.results) for row in rows]
     return plan.names, rows
+
+
+def _values(plan: _Plan, params: dict[str, Any]) -> list:
+    """The positional values for plan's "?"s, from params, through the bind processors."""
+    values = []
+    for name, index, constant, bind in plan.parameters:
+        if name is None:
+            value = constant
+        elif index is None:
+            value = params[name]
+        else:
+            value = params[name][index]
+        values.append(bind(value) if bind else value)
+    return values
 
 
 def _processed(row: tuple, results: tuple[tuple[int, Any], ...]) -> tuple:
