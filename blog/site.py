@@ -126,7 +126,8 @@ MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", 
 
 
 def format_date(moment: datetime | None, style: str = "long") -> str:
-    """Format a stored time: '28 Nov 2026' (long), ISO 8601 (iso), RFC 822 (rfc822) or day.
+    """Format a stored time: '28 Nov 2026' (long), ISO 8601 (iso; iso-seconds drops the
+    fraction of a second, as a page's <time datetime> shows it), RFC 822 (rfc822) or day.
 
     Stored times are UTC (naive ones are read as UTC). Every card shows two, so the long and
     ISO forms are built directly: strftime and a tzinfo replace cost ten times as much.
@@ -135,7 +136,9 @@ def format_date(moment: datetime | None, style: str = "long") -> str:
         return ""
     if style == "long":
         return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}"
-    if style == "iso":
+    if style in ("iso", "iso-seconds"):
+        if style == "iso-seconds":
+            moment = moment.replace(microsecond=0)
         return moment.isoformat() + ("+00:00" if moment.tzinfo is None else "")
     moment = as_utc(moment)
     if style == "rfc822":

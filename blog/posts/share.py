@@ -159,9 +159,9 @@ def for_post(post) -> dict:
     description = meta_description(post)
     title = post.meta_title or post.title
     share = _card("article", title, description, url, post.feature_image)
-    published = format_date(post.published_at.replace(microsecond=0), "iso")
+    published = format_date(post.published_at, "iso-seconds")
     updated = getattr(post, "updated_at", None) or post.published_at
-    modified = format_date(updated.replace(microsecond=0), "iso")
+    modified = format_date(updated, "iso-seconds")
     author = post.primary_author
     json_ld = {
         "@context": "https://schema.org",
