@@ -87,8 +87,12 @@ class Post(Base):
     __tablename__ = "posts"
     __table_args__ = (
         # Lists walk this index newest first (WHERE type = ? ORDER BY published_at DESC, id DESC);
-        # with status in it, a deep /page/<n>/ skips its OFFSET rows without reading post rows.
-        Index("ix_posts_reader_listing", "type", "published_at", "id", "status"),
+        # with status in it, a deep /page/<n>/ skips its OFFSET rows without reading post rows;
+        # with updated_at, the tags and authors sitemaps read it instead of post rows.
+        Index("ix_posts_reader_listing", "type", "published_at", "id", "status", "updated_at"),
+        # The posts and pages sitemaps count out and read their files from this alone, in id
+        # order (blog.posts.reading.sitemap): post rows are large, updated_at comes after them.
+        Index("ix_posts_sitemap", "type", "id", "status", "published_at", "updated_at", "slug"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

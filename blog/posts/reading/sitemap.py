@@ -3,16 +3,20 @@ and tags and authors with at least one such post (their pages answer 404 otherwi
 
 A sitemap file holds up to 50,000 entries, so these are (path, lastmod) pairs, not Cards:
 reading every post's authors and tags would cost seconds at 100,000 posts for nothing shown.
+
+Every query here reads indexes only, never post rows (large: HTML, Markdown, plain text):
+posts and pages through ix_posts_sitemap (type, id, status, published_at, updated_at, slug),
+tags and authors through ix_posts_reader_listing, which holds updated_at.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, literal, select
 
 from blog.extensions import db
-from blog.models import Post, PostAuthor, PostTag, Tag, User
+from blog.models import Post, PostAuthor, PostTag, Tag, User, utcnow
 from blog.posts.reading.lists import visible
 
 KINDS = ("pages", "posts", "tags", "authors")
@@ -33,13 +37,19 @@ def _rows(kind: str) -> Select:
         else (User, PostAuthor.__table__, "author_id")
     )
     # Authors are listed whether active or not: a deactivated author's page stays while
-    # their posts are up (public_author).
-    return (
-        select(owner.slug, func.max(posts.updated_at), owner.id)
-        .join(links, links.c[key] == owner.id)
+    # their posts are up (public_author). Newest post per owner id first, then the owners:
+    # joining owners to every link row as well cost 40% more (119 against 85 ms for the tags
+    # at 100,000 posts on SQLite).
+    newest = (
+        select(links.c[key].label("owner"), func.max(posts.updated_at).label("lastmod"))
         .join(Post.__table__, posts.id == links.c.post_id)
         .where(posts.type == "post", visible())
-        .group_by(owner.id, owner.slug)
+        .group_by(links.c[key])
+        .subquery()
+    )
+    return (
+        select(owner.slug, newest.c.lastmod, owner.id)
+        .join(newest, newest.c.owner == owner.id)
         .order_by(owner.id)
     )
 
@@ -52,16 +62,51 @@ def sitemap_chunks(kind: str, per_file: int) -> list[tuple[int, datetime | None]
     """Return (file number from 1, newest lastmod in it) for each file of per_file entries one
     kind (of KINDS) needs: one query, whatever the count. Pages always have file 1 (the home
     page is always listed)."""
-    slug, lastmod, ident = _rows(kind).order_by(None).subquery().c
-    position = func.row_number().over(order_by=ident) - 1
-    numbered = select(lastmod.label("lastmod"), position.label("n")).subquery()
-    chunk = (numbered.c.n // per_file).label("chunk")
-    found = db.session.execute(
-        select(chunk, func.max(numbered.c.lastmod)).group_by(chunk).order_by(chunk)
-    ).all()
+    if kind in ("posts", "pages"):
+        found = db.session.execute(_post_chunks(kind, per_file)).all()
+    else:
+        slug, lastmod, ident = _rows(kind).order_by(None).subquery().c
+        position = func.row_number().over(order_by=ident) - 1
+        numbered = select(lastmod.label("lastmod"), position.label("n")).subquery()
+        chunk = (numbered.c.n // per_file).label("chunk")
+        found = db.session.execute(
+            select(chunk, func.max(numbered.c.lastmod)).group_by(chunk).order_by(chunk)
+        ).all()
     if not found and kind == "pages":
         return [(1, None)]
     return [(int(number) + 1, newest) for number, newest in found]
+
+
+def _post_chunks(kind: str, per_file: int) -> Select:
+    """The select of (file number from 0, newest lastmod in it) for the posts or pages files.
+
+    A recursive query walks ix_posts_sitemap file by file: each file's first and last id are
+    found from the last id before them by skipping ids along the index, then its newest
+    lastmod is read from that id range. Numbering every row with row_number() instead took
+    four times as long (117 against 28 ms at 100,000 posts on SQLite, both from the index)."""
+    posts = Post.__table__.c
+    now = utcnow()  # one moment for every part of the query
+    ids = select(posts.id).where(posts.type == kind[:-1], visible(now)).order_by(posts.id)
+    files = select(
+        ids.limit(1).scalar_subquery().label("first"),
+        ids.offset(per_file - 1).limit(1).scalar_subquery().label("last"),
+        literal(0).label("n"),
+    ).cte("files", recursive=True)
+    after = ids.where(posts.id > files.c.last)
+    files = files.union_all(
+        select(
+            after.limit(1).scalar_subquery(),
+            after.offset(per_file - 1).limit(1).scalar_subquery(),
+            files.c.n + 1,
+        ).where(files.c.last.is_not(None))
+    )
+    end = func.coalesce(files.c.last, select(func.max(posts.id)).scalar_subquery())
+    newest = (
+        select(func.max(posts.updated_at))
+        .where(posts.type == kind[:-1], visible(now), posts.id.between(files.c.first, end))
+        .scalar_subquery()
+    )
+    return select(files.c.n, newest).where(files.c.first.is_not(None)).order_by(files.c.n)
 
 
 def sitemap_entries(kind: str, number: int, per_file: int) -> list[tuple[str, datetime | None]]:
