@@ -10,7 +10,6 @@ import json
 import logging
 import time
 from datetime import UTC, datetime
-from email.utils import format_datetime
 
 from flask import Flask, current_app, g
 from sqlalchemy import select
@@ -123,6 +122,7 @@ def as_utc(moment: datetime | None) -> datetime | None:
 
 # The C locale's %b: English month abbreviations, whatever locale the server runs in.
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 def format_date(moment: datetime | None, style: str = "long") -> str:
@@ -141,8 +141,12 @@ def format_date(moment: datetime | None, style: str = "long") -> str:
             moment = moment.replace(microsecond=0)
         return moment.isoformat() + ("+00:00" if moment.tzinfo is None else "")
     moment = as_utc(moment)
-    if style == "rfc822":
-        return format_datetime(moment, usegmt=True)
+    if style == "rfc822":  # RFC 822 as RFC 2822 writes it: email.utils.format_datetime's form
+        utc = moment.astimezone(UTC)
+        return (
+            f"{WEEKDAYS[utc.weekday()]}, {utc.day:02d} {MONTHS[utc.month - 1]} {utc.year:04d} "
+            f"{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d} GMT"
+        )
     if style == "day":
         return moment.date().isoformat()
     raise ValueError(f"unknown date style: {style!r}")

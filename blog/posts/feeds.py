@@ -33,12 +33,11 @@ def xml_text(value: object) -> Markup:
     return Markup(html_text(str(value if value is not None else "")))
 
 
-def _item(post: reading.Article) -> dict:
-    """Return what a feed item shows of post, every URL in it absolute (on SITE_URL)."""
-    url = absolute_url(post.url)
-    image = urljoin(absolute_url("/"), post.feature_image) if post.feature_image else None
-    if image and urlsplit(image).scheme not in ("http", "https"):
-        image = None  # forms allow no other kind; a row from elsewhere might
+def _item(post: reading.Article, home: str) -> dict:
+    """Return what a feed item shows of post, every URL in it absolute (on home, the site's
+    absolute address with its trailing slash)."""
+    url = home + post.url.lstrip("/")
+    image = _absolute_image(post.feature_image, home)
     content = absolute_urls(post.html, url)
     if image:  # as Ghost does: not every reader shows media:content
         alt = html.escape(post.feature_image_alt or post.title)
@@ -52,15 +51,33 @@ def _item(post: reading.Article) -> dict:
     }
 
 
+def _absolute_image(image: str | None, home: str) -> str | None:
+    """A feature image's absolute http(s) URL (resolved against home, RFC 3986), or None
+    (forms allow no other kind; a row from elsewhere might)."""
+    if not image:
+        return None
+    if image.startswith("/") and not image.startswith("//") and "/." not in image:
+        return _origin(home) + image  # what urljoin gives, without its parsing
+    joined = urljoin(home, image)
+    return joined if urlsplit(joined).scheme in ("http", "https") else None
+
+
+def _origin(url: str) -> str:
+    """scheme://host[:port] of an absolute URL."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def _rss(title: str, link: str, description: str, **filters):
     """Render an RSS 2.0 feed of the newest published posts matching filters."""
     posts = reading.list_articles(FEED_SIZE, **filters)
+    home = absolute_url("/")
     body = render_template(
         "posts/rss.xml",
         title=title,
         link=link,
         description=html_text(description),
-        items=[_item(post) for post in posts],
+        items=[_item(post, home) for post in posts],
     )
     return body, 200, {"Content-Type": "application/rss+xml; charset=utf-8"}
 
