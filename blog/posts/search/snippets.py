@@ -39,7 +39,7 @@ def make_snippet(text_: str, terms: list[str], words: int = 30) -> str:
     """
     stems, pattern = _matcher(tuple(terms))
     found = _first_match(text_, stems, pattern)
-    span = 16 * words  # characters each side: widened until the window holds what is shown
+    span = 8 * words  # characters each side: widened until the window holds what is shown
     while True:
         lo, hi = _window_start(text_, found - span, found), _window_end(text_, found + span)
         head = _clean(text_[lo:found])
