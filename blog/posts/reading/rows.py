@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import Select, String, bindparam, cast, literal, null, select, union_all
 
+from blog import images
 from blog.extensions import db
 from blog.models import Post, PostAuthor, PostTag, Tag, User
 from blog.posts.reading import cursor
@@ -70,6 +71,21 @@ class Card:
     @property
     def primary_tag(self) -> TagLabel | None:
         return self.tags[0] if self.tags else None
+
+    @property
+    def image_srcset(self) -> str:
+        """The feature image's srcset ("" when it is no upload): blog.images.srcset."""
+        return images.srcset(self.feature_image)
+
+    @property
+    def image_size(self) -> tuple[int, int] | None:
+        """The feature image's (width, height) from its name: blog.images.image_size."""
+        return images.image_size(self.feature_image)
+
+    @property
+    def author_names(self) -> str:
+        """The authors' names, comma-separated, as a byline shows them."""
+        return ", ".join(author.name for author in self.authors)
 
 
 @dataclass(slots=True)
