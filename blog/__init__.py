@@ -25,9 +25,27 @@ from blog import (
 from blog.extensions import csrf, db, login_manager, mailer
 
 
+class Blog(Flask):
+    """Flask, remembering which functions it may call as they are.
+
+    Flask asks inspect whether each view and request hook is a coroutine every time it calls
+    one: sixteen times a request here, about 1% of an uncached page. None of ours is one.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._sync_functions: dict = {}
+
+    def ensure_sync(self, func):
+        synced = self._sync_functions.get(func)
+        if synced is None:
+            synced = self._sync_functions[func] = super().ensure_sync(func)
+        return synced
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: defaults, then instance config and environment (or test_config)."""
-    app = Flask(
+    app = Blog(
         __name__,
         instance_path=os.environ.get("BLOG_INSTANCE_PATH") or None,
         instance_relative_config=True,

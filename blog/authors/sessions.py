@@ -82,6 +82,15 @@ class SessionCookies(SecureCookieSessionInterface):
             return self.session_class()
         return super().open_session(app, request)
 
+    def save_session(self, app: Flask, session, response) -> None:
+        """Flask's, but an empty session that stays empty returns at once (Vary: Cookie when
+        it was read), before Flask looks up the cookie's seven settings for nothing."""
+        if not session and not session.modified:
+            if session.accessed:
+                response.vary.add("Cookie")
+            return
+        super().save_session(app, session, response)
+
 
 def init_app(app: Flask) -> None:
     """Check every request's session against the password; wire Flask-Login's hooks."""

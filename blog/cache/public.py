@@ -9,6 +9,7 @@ marked in the WSGI environ (ENVIRON_KEY) for blog.cache.conditional to keep.
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 
 from flask import Response, current_app, request, session
 from flask_login import current_user
@@ -72,7 +73,12 @@ def mark_public(response: Response) -> Response:
     # Written whole (the response had no Cache-Control, checked above): response.cache_control
     # would parse and re-serialise the header on each attribute set.
     response.headers["Cache-Control"] = f"public, max-age={cache.max_age}"
-    response.headers["Last-Modified"] = http_date(generation.header_time())
+    response.headers["Last-Modified"] = _http_date(generation.header_time())
     request.environ[ENVIRON_KEY] = generation
     return response
 
+
+@lru_cache(maxsize=64)
+def _http_date(seconds: int) -> str:
+    """werkzeug.http.http_date, remembered: every page of a generation sends the same one."""
+    return http_date(seconds)
