@@ -71,6 +71,6 @@ def search(query: str, limit: int = 20) -> Results:
         ids += [row[0] for row in cursor.run(connection, stmt, params)[1]]
     found = {hit.id: hit for hit in read_records(HITS, {"ids": ids or [-1]}, Hit)}
     hits = [found[i] for i in ids if i in found]
-    for hit in hits:
+    for hit in hits[:limit]:  # the one past the limit only says there are more
         hit.snippet, hit.plaintext = make_snippet(hit.plaintext, terms), ""
     return Results(terms=terms, hits=hits[:limit], has_more=len(hits) > limit)

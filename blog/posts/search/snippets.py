@@ -42,8 +42,13 @@ def make_snippet(text_: str, terms: list[str], words: int = 30) -> str:
     span = 8 * words  # characters each side: widened until the window holds what is shown
     while True:
         lo, hi = _window_start(text_, found - span, found), _window_end(text_, found + span)
-        head = _clean(text_[lo:found])
-        tokens = (head + _clean(text_[found:hi])).split()
+        window = text_[lo:hi]
+        if _HIT_START in window or _HIT_END in window:  # cleaning changes the length
+            head = _clean(text_[lo:found])
+            tokens = (head + _clean(text_[found:hi])).split()
+        else:  # controls become spaces one for one: clean once, cut where the match starts
+            window = CONTROL.sub(" ", window)
+            head, tokens = window[: found - lo], window.split()
         first = len(head.split()) - (1 if head and not head[-1].isspace() else 0)
         start = max(0, first - _WORDS_BEFORE)
         if (not lo or first >= _WORDS_BEFORE) and (hi == len(text_) or len(tokens) > start + words):
@@ -51,11 +56,12 @@ def make_snippet(text_: str, terms: list[str], words: int = 30) -> str:
         span *= 4
     more_before = start > 0 or _TEXT.search(text_, 0, lo) is not None
     chunk = " ".join(tokens[start : start + words])
-    marked = pattern.sub(lambda m: f"{_HIT_START}{m[0]}{_HIT_END}", chunk)
+    marked = pattern.sub(_MARKED, chunk) if _may_match(chunk, stems) else chunk
     return ("…" if more_before else "") + marked + ("…" if start + words < len(tokens) else "")
 
 
 _WORDS_BEFORE = 8  # words shown before the first match
+_MARKED = f"{_HIT_START}\\g<0>{_HIT_END}"  # a match, between the marks
 _SPACE = re.compile(r"\s")
 # A character that is a word's once cleaned: not whitespace, a control character or a mark.
 _TEXT = re.compile(r"[^\s\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ue000\ue001]")
@@ -89,6 +95,15 @@ def _first_match(text_: str, stems: list[str], pattern: re.Pattern) -> int:
                 break
             at = lowered.find(stem, at + 1)
     return best if best < len(text_) else 0
+
+
+def _may_match(chunk: str, stems: list[str]) -> bool:
+    """False only when no stem can match in chunk: ASCII text and stems, and no stem in the
+    lower-cased text (a regex pass finding nothing costs five times that). Other text may."""
+    if not chunk.isascii() or not all(stem.isascii() for stem in stems):
+        return True
+    lowered = chunk.lower()
+    return any(stem in lowered for stem in stems)
 
 
 def _window_start(text_: str, at: int, found: int) -> int:
