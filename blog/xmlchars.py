@@ -61,24 +61,27 @@ def _filter_xml(response: Response) -> Response:
         return response
     data = response.get_data()
     if _may_hold_not_xml(data):
-        response.set_data(strip_not_xml(data.decode()))
+        text = data.decode()
+        if NOT_XML.search(text):
+            response.set_data(strip_not_xml(text))
     return response
 
 
-# The C0 controls XML forbids and DEL, as UTF-8 bytes (one byte each, never part of another
-# character's bytes); U+FFFE and U+FFFF are EF BF BE / EF BF BF. Surrogates cannot be there:
-# a str holding one does not encode to UTF-8 at all.
-_FORBIDDEN_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+# One byte-table pass over a UTF-8 body marks what may be a character XML forbids: the C0
+# controls it forbids and DEL (one byte each, never part of another character's bytes), and
+# EF, the first byte of U+F000-U+FFFF, among them U+FFFE and U+FFFF (EF BF BE / EF BF BF).
+# Surrogates cannot be there: a str holding one does not encode to UTF-8 at all.
+_SUSPECT = bytes(
+    1 if byte in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F, 0xEF) else 0
+    for byte in range(256)
+)
 
 
 def _may_hold_not_xml(data: bytes) -> bool:
-    """Tell whether UTF-8 data holds a character XML forbids (cheaply: a byte-table pass
-    instead of decoding and a regex over the text, half the time for a 60 KB feed)."""
-    return (
-        len(data.translate(None, _FORBIDDEN_BYTES)) != len(data)
-        or b"\xef\xbf\xbe" in data
-        or b"\xef\xbf\xbf" in data
-    )
+    """Tell whether UTF-8 data may hold a character XML forbids: False for certain when no
+    byte is suspect (a translate and a find, a fifth of decoding and a regex over the text);
+    True sends the body to the exact check."""
+    return data.translate(_SUSPECT).find(1) != -1
 
 
 def init_app(app: Flask) -> None:
