@@ -40,8 +40,10 @@ def absolute_urls(safe_html: str, base_url: str) -> str:
             return match[0]
         return f"{match[1]}{html.escape(joined)}{match[3]}"
 
-    if 'href="' not in safe_html and 'src="' not in safe_html and 'srcset="' not in safe_html:
-        return safe_html  # no URL to resolve: a substring search instead of a regex scan
+    if "=" not in safe_html or (
+        'href="' not in safe_html and 'src="' not in safe_html and 'srcset="' not in safe_html
+    ):
+        return safe_html  # no URL to resolve (no attribute at all: one memchr for "=")
     return _URL_ATTRIBUTE.sub(resolve, safe_html)
 
 
