@@ -226,3 +226,9 @@ def test_a_post_found_by_its_title_shows_its_opening_words(client, make_post):
     make_post("Pangolin facts", body="Scales of keratin cover them. " * 200)
     snippet = client.get("/search/?q=pangolin").text.split('class="search-hit__snippet">')[1]
     assert snippet.startswith("Scales of keratin cover them. Scales") and "<mark>" not in snippet.split("</p>")[0]
+
+
+def test_a_hit_names_its_primary_tag(client, make_post, make_tag):
+    make_post("Kayak trip", tags=[make_tag("Rivers"), make_tag("Boats")])
+    meta = client.get("/search/?q=kayak").text.split('class="search-hit__meta">')[1]
+    assert meta.startswith("Rivers · <time")

@@ -170,17 +170,19 @@ _BYLINES_AND_TAGS = union_all(
 ).order_by("post_id", "kind", "sort_order")
 
 
-def read_records(stmt: Select, params: dict, record: type[Card] = Card) -> list:
+def read_records(
+    stmt: Select, params: dict, record: type[Card] = Card, bylines: bool = True
+) -> list:
     """Run a select of record's columns (CARD_COLUMNS or ARTICLE_COLUMNS first, in that order),
-    then fill in every post's authors and tags, in order: two queries whatever the number of
-    posts (one when there are none). Returns a list of record, in the select's order.
+    then (bylines) fill in every post's authors and tags, in order: two queries whatever the
+    number of posts (one when there are none). Returns a list of record, in the select's order.
 
     Rows are read on the session's connection through cursor.run (on SQLite, the DB-API
     cursor): these are plain columns, and a list page reads a few dozen rows."""
     connection = db.session.connection()
     names, rows = cursor.run(connection, stmt, params)
     found = [record(**dict(zip(names, row, strict=True))) for row in rows]
-    if found:
+    if found and bylines:
         by_id = {card.id: card for card in found}
         _, rows = cursor.run(connection, _BYLINES_AND_TAGS, {"ids": list(by_id)})
         for post_id, kind, _order, ident, name, slug, image in rows:

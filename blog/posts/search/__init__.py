@@ -69,7 +69,7 @@ def search(query: str, limit: int = 20) -> Results:
             break
         params = {"match": match, "seen": ids or [-1], "now": utcnow(), "limit": wanted, **extra}
         ids += [row[0] for row in cursor.run(connection, stmt, params)[1]]
-    found = {hit.id: hit for hit in read_records(HITS, {"ids": ids or [-1]}, Hit)}
+    found = {hit.id: hit for hit in read_records(HITS, {"ids": ids or [-1]}, Hit, bylines=False)}
     hits = [found[i] for i in ids if i in found]
     for hit in hits[:limit]:  # the one past the limit only says there are more
         hit.snippet, hit.plaintext = make_snippet(hit.plaintext, terms), ""

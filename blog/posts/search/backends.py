@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy import Select, bindparam, column, func, select, table, text
 
-from blog.models import SEARCH_TABLE, Post
+from blog.models import SEARCH_TABLE, Post, PostTag, Tag
 from blog.posts.reading import CARD_COLUMNS, visible
 
 WINDOW = 200  # PostgreSQL: newest matches checked for visibility beyond the page size
@@ -68,7 +68,19 @@ def _postgres_group(column_name: str) -> Select:
 
 
 POSTGRES_GROUPS = [_postgres_group(name) for name in ("title", "about", "document")]
-# The cards of the posts found, with the start of their text for snippets.
-HITS = select(*CARD_COLUMNS, func.substr(_POSTS.c.plaintext, 1, 20_000).label("plaintext")).where(
-    _POSTS.c.id.in_(bindparam("ids", expanding=True))
+_LINKS, _TAGS = PostTag.__table__, Tag.__table__
+# A hit shows its primary tag's name only (no bylines): read with it, not by a second query.
+_TAG_NAME = (
+    select(_TAGS.c.name)
+    .join_from(_LINKS, _TAGS, _TAGS.c.id == _LINKS.c.tag_id)
+    .where(_LINKS.c.post_id == _POSTS.c.id)
+    .order_by(_LINKS.c.sort_order)
+    .limit(1)
+    .scalar_subquery()
 )
+# The cards of the posts found, with the start of their text for snippets.
+HITS = select(
+    *CARD_COLUMNS,
+    func.substr(_POSTS.c.plaintext, 1, 20_000).label("plaintext"),
+    _TAG_NAME.label("tag_name"),
+).where(_POSTS.c.id.in_(bindparam("ids", expanding=True)))

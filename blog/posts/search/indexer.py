@@ -169,8 +169,6 @@ def _after_flush(session: Session, flush_context) -> None:
     index_posts(touched, conn)
 
 
-
-
 def init_app(app: Flask) -> None:
     """Keep the index current on every ORM write, and add the search-reindex command."""
     if not event.contains(Session, "after_flush", _after_flush):

@@ -16,9 +16,11 @@ _HIT_START, _HIT_END = "\ue000", "\ue001"  # private-use marks, escaped text goe
 
 @dataclass(slots=True)
 class Hit(Card):
-    """A post found by a search: its card, and a snippet with the matched words marked."""
+    """A post found by a search: its card (without bylines: a hit shows its primary tag's
+    name only, tag_name), and a snippet with the matched words marked."""
 
     plaintext: str = ""
+    tag_name: str | None = None
     snippet: str = ""
 
     @property
