@@ -69,11 +69,14 @@ def refuse_bad_requests() -> None:
     """
     if CONTROL.search(request.path):
         abort(404)
-    if "\x00" in request.query_string.decode("latin-1") or any(
-        "\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)
+    if request.query_string and (
+        "\x00" in request.query_string.decode("latin-1")
+        or any("\x00" in key or "\x00" in value for key, value in request.args.items(multi=True))
     ):
         abort(400, "The address holds a character that is not allowed.")
     length = request.content_length or 0
+    if not length:
+        return  # no body: nothing more to check
     config = current_app.config
     if config.get("MAX_CONTENT_LENGTH") and length > config["MAX_CONTENT_LENGTH"]:
         abort(413, "That is more than this site accepts in one request.")
