@@ -51,7 +51,7 @@ def run(
     if connection.dialect.name != "sqlite":
         result = connection.execute(select, params)
         return tuple(result.keys()), [tuple(row) for row in result]
-    lengths = tuple(len(v) for v in params.values() if isinstance(v, (list, tuple)))
+    lengths = tuple((k, len(v)) for k, v in params.items() if isinstance(v, (list, tuple)))
     key = (id(select), lengths)
     plan = _plans.get(key)
     if plan is None or plan.select is not select:

@@ -49,10 +49,11 @@ def search(query: str, limit: int = 20) -> Results:
     Each group is one index lookup read in post id order that stops at the limit, so a search
     costs milliseconds however many posts match (relevance scoring such as bm25 would score
     every match: about a second for a common word at 100,000 posts, docs/benchmarks-search.md).
-    Raises QueryError (see parse_query). Uses the session's connection and dialect.
+    Raises QueryError (see parse_query). Uses the session's connection and its dialect.
     """
     terms = parse_query(query)
-    if db.session.get_bind().dialect.name == "sqlite":
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite":
         match = fts5_query(terms)
         matches = [f"title : ({match})", f"{{excerpt tags authors}} : ({match})", match]
         groups, extra = zip([SQLITE_GROUP] * 3, matches, strict=True), {}
@@ -62,7 +63,6 @@ def search(query: str, limit: int = 20) -> Results:
             {"config": postgres_config(), "window": limit + WINDOW},
         )
     ids: list[int] = []
-    connection = db.session.connection()
     for stmt, match in groups:
         wanted = limit + 1 - len(ids)
         if wanted <= 0:
