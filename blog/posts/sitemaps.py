@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from blog.models import Post, PostAuthor, PostTag, Tag, User
 from blog.posts.reading.sitemap import KINDS, sitemap_chunks, sitemap_entries
 from blog.posts.views import bp
+from blog.site import format_date
 from blog.xmlchars import clean_xml_response, strip_not_xml
 
 XML = {"Content-Type": "application/xml; charset=utf-8"}
@@ -113,12 +114,7 @@ def _build_file(kind: str, number: int) -> str | None:
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']  # fmt: skip
     for path, lastmod in urls:
-        stamp = f"<lastmod>{_iso(lastmod)}</lastmod>" if lastmod else ""
+        stamp = f"<lastmod>{format_date(lastmod, 'iso-seconds')}</lastmod>" if lastmod else ""
         lines.append(f"  <url><loc>{escape(base + path)}</loc>{stamp}</url>")
     lines.append("</urlset>\n")
     return "\n".join(lines)
-
-
-def _iso(moment) -> str:
-    """W3C datetime in UTC, to the second (the sitemaps.org lastmod format)."""
-    return moment.replace(microsecond=0).isoformat() + ("" if moment.tzinfo else "+00:00")

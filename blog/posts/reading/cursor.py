@@ -86,7 +86,9 @@ def _processed(row: tuple, results: tuple[tuple[int, Any], ...]) -> tuple:
     return tuple(values)
 
 
-def _compile(connection: Connection, select: Select, params: dict[str, Any]) -> _Plan:
+def _compile(
+    connection: Connection, select: Select | CompoundSelect, params: dict[str, Any]
+) -> _Plan:
     """Compile select for this connection's dialect with params' IN lists at their lengths."""
     dialect = connection.dialect
     compiled = select.compile(dialect=dialect)
