@@ -23,14 +23,18 @@ from blog import (
     xmlchars,
 )
 from blog.extensions import csrf, db, login_manager, mailer
+from blog.templating import BlogEnvironment
 
 
 class Blog(Flask):
-    """Flask, remembering which functions it may call as they are.
+    """Flask, remembering which functions it may call as they are, and rendering templates
+    with a quicker autoescape (blog.templating).
 
     Flask asks inspect whether each view and request hook is a coroutine every time it calls
     one: sixteen times a request here, about 1% of an uncached page. None of ours is one.
     """
+
+    jinja_environment = BlogEnvironment
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

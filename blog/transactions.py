@@ -20,7 +20,14 @@ from its first query to its commit. Slow work (rendering 500 KB of Markdown, re-
 image) runs between transactions instead: a view ends its read-only start with
 release_write_lock(); its next query begins the write transaction again, which then lasts
 milliseconds.
+
+A reader request's own selects (blog.posts.reading, search) run on reading_connection(): on
+SQLite, a pooled DB-API connection in a plain BEGIN, without an ORM session around it.
+Opening and closing a Session with its transaction and Connection cost 145 µs a request here
+against 20 µs for the pooled connection, about 5% of an uncached page.
 """
+
+from __future__ import annotations
 
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -37,10 +44,12 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})  # RFC 9110's safe methods 
 
 @dataclass
 class _RequestWrites:
-    """What the current request may do: reader (its method only reads), committed (it has)."""
+    """What the current request may do: reader (its method only reads), committed (it has);
+    reading: the connection its reader selects run on, once one is open."""
 
     reader: bool
     committed: bool = False
+    reading: _ReadingConnection | None = None
 
 
 _current: ContextVar[_RequestWrites | None] = ContextVar("blog_request_writes", default=None)
@@ -52,8 +61,55 @@ def request_started(method: str) -> None:
 
 
 def request_ended() -> None:
-    """Note that this context's request has ended: transactions may write again."""
+    """Note that this context's request has ended: transactions may write again. Its reading
+    connection, if it opened one, goes back to the pool (which rolls its transaction back)."""
+    state = _current.get()
     _current.set(None)
+    if state is not None and state.reading is not None:
+        state.reading.close()
+
+
+class _ReadingConnection:
+    """A pooled SQLite DB-API connection inside a plain BEGIN (a snapshot: it never takes the
+    write lock), with what blog.dbapi.execute uses of a SQLAlchemy Connection: dialect,
+    dispatch (the engine's, so cursor-execute listeners see its statements) and connection
+    (the DB-API one). Raises sqlalchemy.exc.DBAPIError when BEGIN fails."""
+
+    __slots__ = ("dialect", "dispatch", "connection")
+
+    def __init__(self, engine: Engine) -> None:
+        self.dialect, self.dispatch = engine.dialect, engine.dispatch
+        self.connection = engine.raw_connection()
+        try:
+            dbapi.execute(self, "BEGIN")
+        except BaseException:
+            self.connection.close()
+            raise
+
+    def close(self) -> None:
+        self.connection.close()  # back to the pool, which rolls the read transaction back
+
+
+def reading_connection() -> Connection | _ReadingConnection:
+    """The connection a reader's select should run on (blog.posts.reading.cursor.run).
+
+    In a reader request (GET, HEAD, OPTIONS) on SQLite whose session has no transaction
+    under way: one pooled connection in a plain BEGIN, opened on first use and kept until the
+    request ends, so the page's selects read one snapshot. Anywhere else (another method,
+    outside a request, PostgreSQL, or a session already in a transaction, which may hold the
+    request's own writes): the session's connection. Raises sqlalchemy.exc.DBAPIError.
+    """
+    state = _current.get()
+    if state is None or not state.reader or state.committed:
+        return db.session.connection()
+    if state.reading is None:
+        if db.session.registry.has() and db.session().in_transaction():
+            return db.session.connection()
+        engine = db.engine
+        if engine.dialect.name != "sqlite":
+            return db.session.connection()
+        state.reading = _ReadingConnection(engine)
+    return state.reading
 
 
 def may_write() -> bool:

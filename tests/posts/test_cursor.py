@@ -5,8 +5,10 @@ from datetime import datetime
 
 import pytest
 from sqlalchemy import bindparam, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
+from blog import transactions
 from blog.extensions import db
 from blog.models import Post, utcnow
 from blog.posts.reading import cursor, lists, rows
@@ -60,3 +62,72 @@ def test_a_locked_database_raises_sqlalchemys_error(app, make_post, database, mo
     stmt = select(Post.id).where(Post.title == bindparam("title"))
     with pytest.raises(OperationalError, match="database is locked"):
         cursor.run(connection, stmt, {"title": "Locked"})
+
+
+def _reading_request(app, method="GET"):
+    """A request context whose transactions know its method, as a served request's do."""
+    context = app.test_request_context("/", method=method)
+    context.push()
+    transactions.request_started(method)
+    return context
+
+
+def _end(context):
+    transactions.request_ended()
+    context.pop()
+
+
+def test_a_reader_request_reads_one_pooled_connection_and_gives_it_back(app, make_post, database):
+    make_post("Pooled")
+    db.session.remove()  # as a served request starts: no session yet
+    pool = db.engine.pool
+    context = _reading_request(app)
+    try:
+        connection = transactions.reading_connection()
+        assert transactions.reading_connection() is connection  # one snapshot for the page
+        assert [card.title for card in lists.list_cards(1, 12).posts] == ["Pooled"]
+        if database == "sqlite":
+            assert not isinstance(connection, Connection)  # no Session, no Connection around it
+            assert not db.session.registry.has()
+            assert pool.checkedout() == 1
+        else:  # PostgreSQL keeps the session's connection
+            assert connection is db.session.connection()
+    finally:
+        _end(context)
+    assert pool.checkedout() == (0 if database == "sqlite" else 1)  # the session's, until removed
+
+
+def test_a_reader_request_sees_what_its_session_has_not_committed(app, make_post):
+    make_post("Stored")
+    db.session.remove()
+    context = _reading_request(app)
+    try:
+        db.session.add(Post(title="Flushed", slug="flushed", markdown="", html="", plaintext=""))
+        db.session.flush()  # the session's transaction holds it: reads must go through it
+        assert transactions.reading_connection() is db.session.connection()
+        ids = cursor.run(transactions.reading_connection(), select(Post.title), {})[1]
+        assert ("Flushed",) in ids
+    finally:
+        db.session.rollback()
+        _end(context)
+
+
+@pytest.mark.parametrize("method", ["POST", None])
+def test_writers_and_commands_read_on_the_session(app, make_post, method):
+    make_post("Written")
+    context = _reading_request(app, method) if method else None
+    try:
+        assert transactions.reading_connection() is db.session.connection()
+    finally:
+        if context:
+            _end(context)
+
+
+def test_pages_read_on_the_reader_connection_render_as_before(client, make_post, make_tag):
+    tag = make_tag("News")
+    slug = make_post("Hello reader", tags=[tag]).slug
+    db.session.remove()
+    for path in ("/", f"/{slug}/", "/tag/news/", "/search/?q=hello", "/rss/"):
+        response = client.get(path)
+        assert response.status_code == 200 and b"Hello reader" in response.data, path
+    assert db.engine.pool.checkedout() <= 1  # none kept by a request that ended

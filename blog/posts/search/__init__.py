@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from blog.extensions import db
 from blog.models import utcnow
 from blog.posts.reading import cursor, read_records
 from blog.posts.search.backends import (
@@ -28,6 +27,7 @@ from blog.posts.search.backends import (
 )
 from blog.posts.search.query import QueryError, fts5_query, parse_query, tsquery
 from blog.posts.search.snippets import Hit, make_snippet
+from blog.transactions import reading_connection
 
 __all__ = ["Hit", "QueryError", "Results", "search"]
 
@@ -52,7 +52,7 @@ def search(query: str, limit: int = 20) -> Results:
     Raises QueryError (see parse_query). Uses the session's connection and its dialect.
     """
     terms = parse_query(query)
-    connection = db.session.connection()
+    connection = reading_connection()
     if connection.dialect.name == "sqlite":
         match = fts5_query(terms)
         matches = [f"title : ({match})", f"{{excerpt tags authors}} : ({match})", match]
