@@ -28,11 +28,18 @@ def remembering(build: Callable[..., str]) -> Callable[..., str]:
     def url_for(endpoint: str, **values) -> str:
         # flask.url_for passes _anchor, _method, _scheme and _external as None when not
         # given; a None value builds nothing (Werkzeug drops it), so only the others count.
-        given = {name: value for name, value in values.items() if value is not None}
-        if not has_request_context() or not SPECIAL.isdisjoint(given):
+        # Values are kept in the order given: a template asks the same way each time.
+        if values:
+            given = tuple((name, value) for name, value in values.items() if value is not None)
+            if any(name in SPECIAL for name, _ in given):
+                return build(endpoint, **values)
+        else:
+            given = ()
+        if not has_request_context():
             return build(endpoint, **values)
-        blueprint = request.blueprint if endpoint.startswith(".") else None
-        key = (request.script_root, blueprint, endpoint, tuple(sorted(given.items())))
+        current = request._get_current_object()  # one proxy look-up, not one per attribute
+        blueprint = current.blueprint if endpoint[:1] == "." else None
+        key = (current.root_path, blueprint, endpoint, given)
         try:
             found = kept.get(key)
         except TypeError:  # a value that is no key (a list of query values)

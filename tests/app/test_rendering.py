@@ -15,6 +15,9 @@ class Html:
     def __html__(self):
         return "<b>trusted</b>"
 
+    def __repr__(self):  # a stable test id for every pytest-xdist worker
+        return "Html()"
+
 
 class Text(str):
     pass
