@@ -4,9 +4,10 @@ A reader page runs two or three selects that are built once (lists.py, search, r
 Through SQLAlchemy's Connection.execute each cost 70-90 µs of Python around SQLite's own work
 (an execution context, parameter expansion, result metadata, per call): a list page's two took
 0.27 ms, SQLite's part of it 0.09 ms. Here each select is compiled once per dialect and
-per length of its expanding IN lists, and run on the session's connection with the DB-API
-cursor, applying SQLAlchemy's own bind and result processors (the same values go in, the same
-typed values come out: datetimes, booleans), through blog.dbapi.execute (which keeps the
+per length of its expanding IN lists, and run on the request's reading connection
+(blog.transactions.reading_connection) with the DB-API cursor, applying SQLAlchemy's own
+bind and result processors (the same values go in, the same typed values come out:
+datetimes, booleans), through blog.dbapi.execute (which keeps the
 engine's cursor-execute listeners and SQLAlchemy's errors). Other databases go through
 Connection.execute.
 """

@@ -128,8 +128,9 @@ class TagProfile:
 
 
 def read_profile(stmt: Select, params: dict, record: type) -> AuthorProfile | TagProfile | None:
-    """Run a select of record's fields, in order, on the session's connection; return the
-    first row as a record, or None. A plain row, not a model: a third of the time."""
+    """Run a select of record's fields, in order, on the request's reading connection
+    (blog.transactions); return the first row as a record, or None. A plain row, not a model:
+    a third of the time."""
     _, rows = cursor.run(reading_connection(), stmt, params)
     return record(*rows[0]) if rows else None
 
@@ -183,8 +184,8 @@ def read_records(
     then (bylines) fill in every post's authors and tags, in order: two queries whatever the
     number of posts (one when there are none). Returns a list of record, in the select's order.
 
-    Rows are read on the session's connection through cursor.run (on SQLite, the DB-API
-    cursor): these are plain columns, and a list page reads a few dozen rows."""
+    Rows are read on the request's reading connection (blog.transactions) through cursor.run
+    (on SQLite, the DB-API cursor): plain columns, and a list page reads a few dozen rows."""
     connection = reading_connection()
     names, rows = cursor.run(connection, stmt, params)
     found = [record(**dict(zip(names, row, strict=True))) for row in rows]

@@ -49,7 +49,8 @@ def search(query: str, limit: int = 20) -> Results:
     Each group is one index lookup read in post id order that stops at the limit, so a search
     costs milliseconds however many posts match (relevance scoring such as bm25 would score
     every match: about a second for a common word at 100,000 posts, docs/benchmarks-search.md).
-    Raises QueryError (see parse_query). Uses the session's connection and its dialect.
+    Raises QueryError (see parse_query). Reads on the request's reading connection
+    (blog.transactions.reading_connection), in its dialect.
     """
     terms = parse_query(query)
     connection = reading_connection()
