@@ -175,8 +175,6 @@ def _start_background_sender() -> None:
 def _wake_background_sender(response: Response) -> Response:
     """Send what this request queued (blog.mail.outbox.note_queued) within seconds, without
     waiting for the next poll."""
-    if not db.session.registry.has():  # no session this request (a reader's): nothing queued
-        return response
     app = current_app._get_current_object()
     if db.session.info.pop(QUEUED, False) and app.config["MAIL_BACKGROUND_SENDER"]:
         sender_for(app).wake()
