@@ -3,6 +3,7 @@ most the one message in flight; what the server cannot take yet is retried with 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import smtplib
@@ -62,8 +63,10 @@ class _Batch:
         self.report = report
         self.lease = timedelta(seconds=current_app.config["MAIL_LEASE_SECONDS"])
         self.renew_at = claimed_at + self.lease / 2  # claimed_at: taken before claiming
+        self.expires = claimed_at + self.lease  # no later than the lease claim() wrote
         self.held = {job.id for job in jobs}
         self.postgresql = db.engine.dialect.name == "postgresql"
+        self.sqlite = db.engine.dialect.name == "sqlite"
         self.already_sent = journal.sent_ids()
         self.connection = db.engine.connect()
 
@@ -89,7 +92,7 @@ class _Batch:
                         self._mine().values(claimed_until=now + self.lease).returning(OUTBOX.c.id)
                     )
                     self.held = set(renewed.scalars())
-                self.renew_at = now + self.lease / 2
+                self.renew_at, self.expires = now + self.lease / 2, now + self.lease
             except OperationalError:
                 log.warning("Could not renew the claim %s; its mail waits", self.token)
                 self.held, self.renew_at = set(), datetime.max
@@ -116,7 +119,8 @@ class _Batch:
         pause = 0.05
         while True:
             try:
-                return self._finish(job, status, error, also, **values)
+                with self._lock_wait_within_lease(bool(sent_id)):
+                    return self._finish(job, status, error, also, **values)
             except OperationalError:
                 if sent_id:
                     journal.record(sent_id)
@@ -127,6 +131,30 @@ class _Batch:
                 log.warning("Outbox message %s is %s; recording it again shortly", job.id, status)
                 time.sleep(pause)
                 pause = min(pause * 2, 2.0)
+
+    @contextlib.contextmanager
+    def _lock_wait_within_lease(self, sent: bool):
+        """On SQLite, while the first mark of a sent mail is tried, wait for the write lock
+        only while this claim's lease lasts, less a tenth of it (at least 0.1 s).
+
+        A mark still locked out then fails at once and finish() writes the Message-ID to the
+        journal before the lease runs out, so the sender that claims the row next finds it
+        there. Waiting the whole busy timeout instead (5 s, longer than a short lease; and
+        SQLite's busy handler can starve a waiter while others write) let another sender
+        claim the row and send the mail a second time.
+        """
+        if not (sent and self.sqlite):
+            yield
+            return
+        margin = max(self.lease.total_seconds() / 10, 0.1)
+        left_ms = int(((self.expires - utcnow()).total_seconds() - margin) * 1000)
+        sqlite = self.connection.connection.dbapi_connection  # a PRAGMA outside a transaction
+        usual_ms = sqlite.execute("PRAGMA busy_timeout").fetchone()[0]
+        sqlite.execute(f"PRAGMA busy_timeout = {max(min(left_ms, usual_ms), 0)}")
+        try:
+            yield
+        finally:
+            sqlite.execute(f"PRAGMA busy_timeout = {usual_ms}")
 
     def _finish(self, job: Job, status: str, error: str | None, also: tuple, **values) -> None:
         now = utcnow()

@@ -11,38 +11,12 @@ import threading
 import time
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from blog import mail
 from blog.extensions import db
 from blog.mail import journal as sent_journal
 from blog.models import OutboxMessage
-from conftest import SmtpSink, free_port
-
-
-class LockingSink(SmtpSink):
-    """An SMTP server that, as it accepts a message, lets another writer take the database."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.on_accept = None
-
-    async def handle_DATA(self, server, session, envelope):
-        reply = await super().handle_DATA(server, session, envelope)
-        if self.on_accept is not None:
-            self.on_accept()
-        return reply
-
-
-@pytest.fixture
-def locking_sink():
-    sink = LockingSink()
-    sink.port = free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=sink.port)
-    controller.start()
-    yield sink
-    controller.stop()
 
 
 @pytest.fixture
