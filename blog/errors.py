@@ -9,6 +9,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, SecurityError
 
 from blog.extensions import db, login_manager
+from blog.transactions import only_reads_from_now
 
 log = logging.getLogger(__name__)
 # Errors that mean the disk (or the PostgreSQL server's disk, SQLSTATE 53100) is full.
@@ -20,14 +21,18 @@ PAGES = {403: "errors/403.html", 404: "errors/404.html"}
 def without_database() -> None:
     """Make the rest of this request render without touching the database.
 
-    The transaction is rolled back; a user not loaded yet counts as signed out (loading them
-    could wait on the very lock that caused the error), and stored settings come from this
-    process's cache or config (see blog.settings.load_settings).
+    The transaction is rolled back and what the request reads from now on reads only
+    (blog.transactions.only_reads_from_now): a signed-in staff member, expired by the
+    rollback, reloads in a plain BEGIN that never waits for the write lock. A user not loaded
+    yet counts as signed out (loading them could wait on the very lock that caused the
+    error), and stored settings come from this process's cache or config (see
+    blog.settings.load_settings).
     """
     try:
         db.session.rollback()
     except Exception:  # a broken connection must not stop the error page
         log.warning("Could not roll back before an error page", exc_info=True)
+    only_reads_from_now()
     g.no_database = True
     if "_login_user" not in g:
         g._login_user = login_manager.anonymous_user()

@@ -118,6 +118,17 @@ def may_write() -> bool:
     return state is None or not (state.reader or state.committed)
 
 
+def only_reads_from_now() -> None:
+    """Let the rest of this request only read: its next transactions begin with a plain BEGIN,
+    which never waits for SQLite's write lock (an error page after "database is locked"
+    reloads the signed-in staff member this way, and must not wait on that lock again).
+    Outside a request it does nothing.
+    """
+    state = _current.get()
+    if state is not None:
+        state.reader = True
+
+
 def expect_writes() -> None:
     """Let this request's next transaction write again (BEGIN IMMEDIATE) after a commit.
 

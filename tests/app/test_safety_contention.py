@@ -101,6 +101,29 @@ def test_a_503_stores_nothing_and_the_retry_stores_the_post_once(client, owner, 
     assert post_count("Retried") == 1
 
 
+def test_a_lock_taken_after_the_staff_member_was_loaded_still_gets_the_busy_page(
+    client, owner, sqlite_lock, monkeypatch
+):
+    """The save loads the signed-in staff member, lets the lock go while it renders the
+    Markdown, and finds the lock taken when it writes: 503, not a 500 from the error page
+    reloading the staff member (a load that waited for the write lock too)."""
+    real = editor.render_content
+
+    def render_then_lose_the_lock(markdown):
+        html = real(markdown)
+        sqlite_lock.take()
+        return html
+
+    monkeypatch.setattr(editor, "render_content", render_then_lose_the_lock)
+    response = new_post(client, title="Lost the lock", markdown="Some words.")
+    sqlite_lock.release()
+    assert response.status_code == 503, response.status_code
+    page = response.get_data(as_text=True)
+    assert "Nothing was saved" in page
+    assert 'name="csrf-token"' in page  # still shown as signed in
+    assert post_count() == 0
+
+
 @pytest.mark.parametrize("path", ["/admin/", "/admin/tags/", "/no-such-page/"])
 def test_error_pages_render_while_the_database_is_locked(client, owner, sqlite_lock, path):
     token = form_token(client, "/admin/")
