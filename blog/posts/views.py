@@ -116,19 +116,43 @@ def index(number: int):
 
 @bp.get("/search/")
 def search():
-    """Search published posts and pages; htmx gets only the results, as the reader types."""
+    """Search published posts and pages; htmx gets only the results, as the reader types.
+
+    Hits come STEP (10) at a time, as in Ghost's search: ?limit=20 shows the first 20, up to
+    MOST (100), and "Show more results" links to the next step. Another limit answers 400.
+    """
     query = request.args.get("q", "")
-    results = error = None
-    if query.strip():
+    results = error = more = None
+    limit = _search_limit(request.args.get("limit"))
+    if limit is None:
+        step, most = search_index.STEP, search_index.MOST
+        error = f"Results come {step} at a time: the limit is a multiple of {step} up to {most}."
+    elif query.strip():
         try:
-            results = search_index.search(query)
+            results = search_index.search(query, limit)
         except search_index.QueryError as problem:
             error = str(problem)
+        else:
+            more = limit + search_index.STEP if results.has_more else None
     latest = reading.list_cards(1, 3).posts if results and not results.hits else []
     context = {"query": query, "results": results, "error": error, "latest": latest}
+    context["more"] = more if more and more <= search_index.MOST else None
+    # After "Show more results", focus goes to the first hit added (htmx and browsers both
+    # focus [autofocus]): a keyboard reader goes on from there, and the header's box stays open.
+    first_added = limit - search_index.STEP if limit else 0
+    context["first_added"] = first_added or None  # none on the first step
     return render(
         "posts/search.html", "posts/_search_results.html", 400 if error else 200, **context
     )
+
+
+def _search_limit(value: str | None) -> int | None:
+    """?limit= of a search: None when it is not a multiple of STEP from STEP to MOST."""
+    if value is None:
+        return search_index.STEP
+    number = int(value) if len(value) <= 3 and value.isascii() and value.isdigit() else 0
+    step, most = search_index.STEP, search_index.MOST
+    return number if number % step == 0 and step <= number <= most else None
 
 
 @bp.get("/tag/<slug>/", defaults={"number": 1})

@@ -3,6 +3,7 @@
 //   dialog instead of following its link to /newsletter/.
 // - [data-ghost-search] (Ghost themes' search buttons) moves focus to the header's search box,
 //   whose results htmx shows as the reader types; without it, the link opens /search/.
+// - "Show more results" in the header's results keeps them open while htmx loads the next ten.
 (function () {
   "use strict";
 
@@ -19,6 +20,13 @@
     }
     var search = event.target.closest("[data-ghost-search]");
     var box = document.getElementById("site-search-q");
+    if (box && event.target.closest("#site-search-results .search-more")) {
+      // The header's results show while focus is inside the search form. htmx swaps this
+      // link out, then focuses the first hit added ([autofocus]); hold focus in the form
+      // meanwhile, or the box would close and the new hit could not take focus.
+      box.focus({preventScroll: true});
+      return;
+    }
     if (search && box && box.offsetParent !== null) {
       event.preventDefault();
       box.scrollIntoView({block: "nearest"});

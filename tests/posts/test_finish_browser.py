@@ -55,6 +55,37 @@ def test_search_page_without_javascript(browser, live_server, posts):
 
 
 @pytest.mark.browser
+@pytest.mark.parametrize("javascript", [True, False])
+def test_show_more_results_adds_the_next_ten_in_both_boxes(
+    browser, live_server, posts, make_post, javascript
+):
+    for n in range(6):
+        make_post(f"Harbour log {n}", body="Boats in the harbour.")
+    context = browser.new_context(java_script_enabled=javascript)
+    try:
+        page = context.new_page()
+        page.goto(live_server + "/search/?q=harbour")
+        hits = page.locator("#search-results .search-hit")
+        expect(hits).to_have_count(10)
+        page.locator("#search-results").get_by_role("link", name="Show more results").click()
+        expect(hits).to_have_count(13)
+        expect(page.locator("#search-results .search-more")).to_have_count(0)
+        if javascript:  # swapped in place; and the header's box grows the same way
+            assert page.url == live_server + "/search/?q=harbour"
+            page.locator("#site-search-q").press_sequentially("harb", delay=30)
+            header = page.locator("#site-search-results")
+            expect(header.locator(".search-hit")).to_have_count(10)
+            header.get_by_role("link", name="Show more results").click()
+            expect(header.locator(".search-hit")).to_have_count(13)
+            expect(header.locator(".search-hit").last).to_be_visible()  # the box stays open
+            expect(hits).to_have_count(13)  # the page's own results stay as they were
+        else:
+            assert page.url == live_server + "/search/?q=harbour&limit=20"
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
 def test_subscribe_button_opens_the_dialog_and_success_shows_in_both_boxes(
     page, live_server, posts, smtp_sink
 ):

@@ -1,6 +1,7 @@
 """Search: /search/?q= finds what a reader would expect and nothing unpublished, on SQLite (FTS5)
 and PostgreSQL (tsvector), as a page and as an htmx fragment; hostile queries never 500."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -15,9 +16,7 @@ from conftest import HX
 
 def titles(response) -> list[str]:
     """The titles of the hits a results page lists, in order."""
-    import re
-
-    return re.findall(r'class="search-hit__title" href="[^"]*">([^<]*)<', response.text)
+    return re.findall(r'class="search-hit__title" href="[^"]*"[^>]*>([^<]*)<', response.text)
 
 
 def hits(client, query: str) -> list[str]:
@@ -232,3 +231,44 @@ def test_a_hit_names_its_primary_tag(client, make_post, make_tag):
     make_post("Kayak trip", tags=[make_tag("Rivers"), make_tag("Boats")])
     meta = client.get("/search/?q=kayak").text.split('class="search-hit__meta">')[1]
     assert meta.startswith("Rivers · <time")
+
+
+def test_hits_come_ten_at_a_time_with_show_more_results_as_in_ghost(client, make_post):
+    for n in range(25):
+        make_post(f"Otter notes {n:02}", body="Otters.")
+    first = client.get("/search/?q=otter")
+    assert titles(first) == [f"Otter notes {n:02}" for n in range(24, 14, -1)]  # newest first
+    assert "10+ results for “otter”" in first.text
+    more = re.search(r'<a class="button search-more" href="([^"]+)"', first.text)[1]
+    assert more == "/search/?q=otter&amp;limit=20"
+    second = client.get("/search/?q=otter&limit=20")
+    assert titles(second) == [f"Otter notes {n:02}" for n in range(24, 4, -1)]
+    assert 'href="/search/?q=otter&amp;limit=30"' in second.text
+    focused = re.findall(r'class="search-hit__title" href="[^"]*" autofocus>([^<]*)<', second.text)
+    assert focused == ["Otter notes 14"]  # the first hit added; none on the first step
+    assert "autofocus" not in first.text
+    last = client.get("/search/?q=otter&limit=30")
+    assert len(titles(last)) == 25 and "25 results" in last.text
+    assert "search-more" not in last.text  # nothing more to show
+    part = client.get("/search/?q=otter", headers=HX)  # the box as the reader types
+    assert 'hx-get="/search/?q=otter&amp;limit=20"' in part.text
+    assert 'hx-target="closest [aria-live]"' in part.text  # the page's box or the header's
+
+
+def test_the_last_step_links_to_no_more_than_a_hundred(client, make_post):
+    for n in range(101):
+        make_post(f"Walrus {n}", body="Tusks.")
+    page = client.get("/search/?q=walrus&limit=100")
+    assert len(titles(page)) == 100 and "100+ results" in page.text
+    assert "search-more" not in page.text
+
+
+@pytest.mark.parametrize("limit", ["15", "0", "110", "-10", "abc", "", "١٠", "9" * 5000])
+def test_a_limit_off_the_steps_answers_400_with_a_message(client, make_post, limit):
+    make_post("Otter notes", body="Otters.")
+    for headers in ({}, HX):
+        response = client.get("/search/", query_string={"q": "otter", "limit": limit},
+                              headers=headers)  # fmt: skip
+        assert response.status_code == 400
+        assert "Results come 10 at a time" in response.text
+        assert titles(response) == []

@@ -29,7 +29,12 @@ from blog.posts.search.query import QueryError, fts5_query, parse_query, tsquery
 from blog.posts.search.snippets import Hit, make_snippet
 from blog.transactions import reading_connection
 
-__all__ = ["Hit", "QueryError", "Results", "search"]
+__all__ = ["MOST", "STEP", "Hit", "QueryError", "Results", "search"]
+
+# Hits a page shows first, and how many more "Show more results" adds: Ghost's search
+# (sodo-search's PopupModal: DEFAULT_MAX_POSTS and STEP_MAX_POSTS are both 10).
+STEP = 10
+MOST = 100  # the most hits one page shows
 
 
 @dataclass
@@ -41,7 +46,7 @@ class Results:
     has_more: bool = False
 
 
-def search(query: str, limit: int = 20) -> Results:
+def search(query: str, limit: int = STEP) -> Results:
     """Find published posts and pages holding every word of query (the last also as a prefix,
     for results as you type): first those whose title holds them all, then those whose
     excerpt, tags or authors do, then the rest (the body); newest first within each group.
