@@ -33,7 +33,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import HOST, ROOT, Server, blog_env, blog_pages, build_blog  # noqa: E402 (bench is no package)
+from run import HOST, ROOT, Server, blog_env, blog_pages, build_blog, prime_bytecode  # noqa: E402
 from run import text_of as get  # noqa: E402
 
 LUA = """
@@ -176,6 +176,7 @@ def main() -> None:
             print(f"Writing {args.posts:,} demo posts into {instance} ...", flush=True)
             build_blog(instance, args.posts)
         caches = ["off", "on"] if args.cache == "both" else [args.cache]
+        prime_bytecode()  # as a deployed server has it (docs/deploy.md)
         for cache in caches:
             runs = [
                 one_run(args, instance, cache, temp / f"{cache}-{n}.log") for n in range(args.runs)

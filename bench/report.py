@@ -32,8 +32,11 @@ def report(args, run: dict, pages, ghost_up: bool) -> str:
         f"- Blog: {args.posts:,} demo posts (`flask --app blog demo --posts {args.posts}`, "
         f"{run['build_seconds']:.1f} s), SQLite, POSTS_PER_PAGE={run['per_page']}; gunicorn "
         f"with {args.workers} sync workers (`wsgi:app`), served twice: **uncached** "
-        "(`BLOG_RESPONSE_CACHE=false`) and **cached** (the response cache, in process)",
-        "- Hello: `bench/hello.py` (Flask's smallest app) on gunicorn, 2 sync workers",
+        "(`BLOG_RESPONSE_CACHE=false`) and **cached** (the response cache, in process); "
+        "`PYTHONOPTIMIZE=2` (docstrings and asserts stripped) with the bytecode compiled "
+        "beforehand, as deploy/blog-web.service runs it",
+        "- Hello: `bench/hello.py` (Flask's smallest app) on gunicorn, 2 sync workers, "
+        "`PYTHONOPTIMIZE=2` too",
         (
             f"- Ghost {GHOST_VERSION}, production mode, on {args.ghost_db}, 2,000 posts, set up by "
             "`../shared/peers/ghost/setup.sh` (Ghost has no page cache of its own: origin figures)"

@@ -166,3 +166,59 @@ def test_the_preloading_master_serves_reader_pages_and_forks_clean(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["threads", "1", "checked-out", "0", "sender", "True"]
+
+
+WITHOUT_DOCSTRINGS = """
+import re, sys
+import wsgi
+from blog import accounts
+from blog.extensions import db
+
+app = wsgi.app
+with app.app_context():
+    accounts.create_user(email="oo@example.com", name="Otto", role="owner",
+                         password="correct horse battery")
+    db.session.commit()
+client = app.test_client()
+token = lambda path: re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text)[1]
+home = client.get("/").text
+post = re.search(r'class="card__title"><a href="(/[^"]+/)"', home)[1]
+article = client.get(post).text
+author = re.search(r'href="(/author/[^"/]+/)"', article)[1]
+tag = re.search(r'href="(/tag/[^"/]+/)"', article)[1]
+reader = [post, author, tag, "/", "/page/2/", "/rss/", "/sitemap.xml", "/search/?q=the"]
+codes = [client.get(path).status_code for path in reader]
+codes.append(client.get("/page/2/", headers={"HX-Request": "true"}).status_code)
+subscribed = client.post("/newsletter/", data={"email": "reader@example.com"}, headers={"HX-Request": "true"})
+codes.append("Now Check Your Email" in subscribed.text)
+signed_in = client.post("/login", data={"csrf_token": token("/login"), "email": "oo@example.com",
+                                        "password": "correct horse battery"})
+saved = client.post("/admin/posts/new", data={"csrf_token": token("/admin/"), "title": "Stripped",
+                                              "markdown": "Docstrings *gone*.", "action": "publish"})
+live = client.get("/stripped/")
+print(sys.flags.optimize, *codes, signed_in.status_code, saved.status_code, live.status_code,
+      "<em>gone</em>" in live.text)
+"""
+
+
+def test_the_web_server_runs_with_docstrings_stripped(tmp_path):
+    """deploy/blog-web.service and the README run gunicorn under PYTHONOPTIMIZE=2, which drops
+    every docstring and assert (about 5 MB less memory for master and two workers,
+    bench/memory.py): readers, subscribing, signing in and publishing must all still work."""
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "BLOG_INSTANCE_PATH": str(tmp_path)}
+    demo = [sys.executable, "-m", "flask", "--app", "blog", "demo", "--posts", "30"]
+    assert subprocess.run(demo, cwd=ROOT, env=env, capture_output=True).returncode == 0
+    env |= {
+        "PYTHONOPTIMIZE": "2",
+        "BLOG_WARM_BEFORE_FORK": "1",
+        "BLOG_NEWSLETTER_CHECK_DELIVERABILITY": "false",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", WITHOUT_DOCSTRINGS],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["2", *["200"] * 9, "True", "303", "303", "200", "True"]
