@@ -82,6 +82,9 @@ def build_blog(instance: Path, posts: int) -> float:
     return time.monotonic() - started
 
 
+DEFAULT_OUT = ROOT / "docs" / "benchmarks.md"
+
+
 def server_env() -> dict:
     """The environment every measured gunicorn runs in, as deploy/blog-web.service runs the
     blog: docstrings and asserts stripped (PYTHONOPTIMIZE=2), and bytecode cached on disk as
@@ -243,14 +246,16 @@ def scale_section(posts: int, temp: Path) -> str:
     return out.read_text()
 
 
-def mail_section(connections: int, temp: Path) -> str:
+def mail_section(connections: int, temp: Path, write_doc: bool) -> str:
     """bench/mail_bench.py's figures (10,000 subscribers), on SQLite and on PostgreSQL when it
-    answers; each run also writes its row into docs/benchmarks-newsletter.md."""
+    answers; with write_doc each run also writes its row into docs/benchmarks-newsletter.md
+    (only when this run's report goes to docs/benchmarks.md, so the two match)."""
     lines = []
     for database in (None, "postgresql+psycopg://postgres@127.0.0.1:5432/test"):
         command = [sys.executable, str(ROOT / "bench" / "mail_bench.py")]
         command += ["--connections", str(connections)]
         command += ["--database", database] if database else []
+        command += [] if write_doc else ["--no-write"]
         shown = " ".join(["python", *(c for c in command[1:])]).replace(str(ROOT) + "/", "")
         print("$ " + shown, flush=True)
         done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
@@ -290,9 +295,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--scale-posts", type=int, default=0, help="also run bench/scale.py")
     parser.add_argument("--mail", action="store_true", help="also run bench/mail_bench.py")
     parser.add_argument("--mail-connections", type=int, default=4, help="SMTP connections")
-    parser.add_argument(
-        "--out", type=Path, default=ROOT / "docs" / "benchmarks.md", help="the report to write"
-    )
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the report to write")
     parser.add_argument("--no-write", action="store_true", help="print the report only")
     args = parser.parse_args()
     if not 1 <= args.duration <= 600 or not 1 <= args.posts <= 1_000_000:
@@ -385,7 +388,8 @@ def main() -> None:
         if args.scale_posts:
             run["scale"] = scale_section(args.scale_posts, temp)
         if args.mail:
-            run["mail"] = mail_section(args.mail_connections, temp)
+            to_docs = not args.no_write and args.out.resolve() == DEFAULT_OUT.resolve()
+            run["mail"] = mail_section(args.mail_connections, temp, to_docs)
     run["load_after"] = load_average()
     text = report(args, run, pages, ghost_up)
     print()
