@@ -3,7 +3,7 @@ markupsafe and Werkzeug give."""
 
 import markupsafe
 import pytest
-from flask import Response
+from flask import Flask, Response
 from jinja2 import Environment
 from markupsafe import Markup
 
@@ -71,3 +71,48 @@ def test_add_vary_adds_a_request_header_once(lines, name, expected):
     add_vary(response, name)
     add_vary(response, name)
     assert response.headers.getlist("Vary") == expected
+
+
+# Templates whose output runs mix text, values, filters, conditions and loops, in each place
+# Jinja writes output: a plain template, blocks under extends (and text outside a block, which
+# an extending template never shows), macros, call blocks, filter blocks and set blocks.
+TEMPLATES = {
+    "base.html": "<h1>{{ title }}</h1>{% block body %}<p>{{ a }} & {{ b|upper }}</p>{% endblock %}"
+    "<footer>{{ a }}{{ b }}</footer>",
+    "child.html": "{% extends 'base.html' %}never {{ a }}{% block body %}[{{ super() }}]"
+    "{% for x in items %}<li>{{ loop.index }}:{{ x }}{% if loop.last %}.{% endif %}</li>"
+    "{% else %}none{% endfor %}{% endblock %}",
+    "lib.html": "{% macro card(t) %}<a>{{ t }}</a>{{ caller() if caller else '' }}{% endmacro %}",
+    "macros.html": "{% from 'lib.html' import card %}{{ card(a) }}{% call card(b) %}in {{ a }}{% endcall %}"
+    "{% filter upper %}up {{ a }}{% endfilter %}{% set s %}set {{ b }}{% endset %}{{ s }}|{{ s }}",
+    "include.html": "{% for x in items %}{% include 'base.html' %}{% endfor %}{{ a ~ b }}",
+    "dynamic.html": "{% if a %}{% extends 'base.html' %}{% endif %}shown {{ a }} when not extending",
+}
+
+
+@pytest.mark.parametrize("name", sorted(TEMPLATES))
+@pytest.mark.parametrize("a", ["", "<i>x</i>", Markup("<b>y</b>")])
+def test_yielding_each_output_run_whole_renders_what_jinja_renders(name, a):
+    """blog.templating.BlogCodeGenerator joins each run of text and values into one yield:
+    every template renders to exactly what Jinja's own code generator renders."""
+    from jinja2 import DictLoader
+
+    context = {"title": "T & t", "a": a, "b": "'q\"", "items": ["1", "<2>"]}
+    ours = templating.BlogEnvironment(
+        Flask(__name__), loader=DictLoader(TEMPLATES), autoescape=True
+    )
+    jinjas = Environment(loader=DictLoader(TEMPLATES), autoescape=True)
+    assert ours.code_generator_class is templating.BlogCodeGenerator
+    expected = jinjas.get_template(name).render(context)
+    assert ours.get_template(name).render(context) == expected
+    assert "".join(ours.get_template(name).generate(context)) == expected
+
+
+def test_a_card_list_is_yielded_in_a_few_pieces():
+    """A run of text and values is one piece, not one per value (why the generator exists)."""
+    source = "{% for x in items %}<li class='{{ x }}'>{{ x }} / {{ x|length }}</li>{% endfor %}"
+    ours = templating.BlogEnvironment(Flask(__name__), autoescape=True).from_string(source)
+    jinjas = Environment(autoescape=True).from_string(source)
+    items = {"items": ["a", "b", "c"]}
+    assert len(list(ours.generate(items))) == 3
+    assert len(list(jinjas.generate(items))) == 21
