@@ -261,3 +261,26 @@ def test_the_cli_drops_forbidden_characters_too(runner, client):
     assert result.exit_code == 0, result.output
     user = db.session.scalar(select(User).where(User.email == "cli@example.com"))
     assert (user.name, user.slug) == ("Жанна Д'Арк", "zhanna-dark")
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<p>a ]]> b</p><p>]]]]><![CDATA[></p>",
+        "<pre><code>&lt;![CDATA[ x ]]&gt; &amp; &lt;b&gt;</code></pre>",
+        "<p>ends in ]]</p>",
+    ],
+)
+def test_the_content_is_a_cdata_section_that_gives_back_the_html_exactly(client, make_post, html):
+    """As Ghost's feeds do, content:encoded carries the post's HTML unescaped in CDATA; a
+    "]]>" inside (a row stored by another tool) cannot end it early."""
+    post = make_post("Markup", slug="markup")
+    db.session.execute(text("UPDATE posts SET html = :h WHERE id = :i"), {"h": html, "i": post.id})
+    db.session.commit()
+    body = client.get("/rss/").data
+    assert b"<content:encoded><![CDATA[" in body
+    encoded = strict_parse(body).find(
+        "channel/item/{http://purl.org/rss/1.0/modules/content/}encoded"
+    )
+    assert encoded.text == html
+    assert feedparser.parse(body).bozo == 0
