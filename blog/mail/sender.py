@@ -175,7 +175,12 @@ def _start_background_sender() -> None:
 def _wake_background_sender(response: Response) -> Response:
     """Send what this request queued (blog.mail.outbox.note_queued) within seconds, without
     waiting for the next poll."""
+    registry = db.session.registry
+    # A request that never opened a session (most reader pages) queued nothing; asking
+    # db.session.info would create a session only to close it again (16 µs of 130).
+    if not registry.has() or not registry().info.pop(QUEUED, False):
+        return response
     app = current_app._get_current_object()
-    if db.session.info.pop(QUEUED, False) and app.config["MAIL_BACKGROUND_SENDER"]:
+    if app.config["MAIL_BACKGROUND_SENDER"]:
         sender_for(app).wake()
     return response
