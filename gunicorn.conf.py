@@ -26,7 +26,9 @@ import os
 wsgi_app = "wsgi:app"
 bind = os.environ.get("BLOG_BIND", "127.0.0.1:8000")  # a TLS proxy in front; "0.0.0.0:8000" behind a load balancer
 workers = int(os.environ.get("WEB_CONCURRENCY") or max(2, len(os.sched_getaffinity(0))))
-worker_class = "sync"
+# Gunicorn's sync worker, closing a connection at once when nothing is left to read, where
+# gunicorn would wait for the client to close first (blog/gunicorn_sync.py).
+worker_class = "blog.gunicorn_sync.SyncWorker"
 preload_app = os.environ.get("BLOG_PRELOAD", "true").lower() not in ("0", "false", "no", "off")
 if preload_app:  # wsgi.py serves the reader pages once in the master, for the workers to share
     os.environ.setdefault("BLOG_WARM_BEFORE_FORK", "1")

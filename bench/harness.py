@@ -18,6 +18,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"  # the only address these benchmarks ever talk to
+# The production worker (../gunicorn.conf.py), for the blog and the hello baseline alike.
+WORKER_CLASS = "blog.gunicorn_sync.SyncWorker"
 
 
 # --- Servers ---------------------------------------------------------------------------------
@@ -77,7 +79,7 @@ class Server:
         """Start gunicorn on a free port and wait (bounded) for every worker and a 200 on "/"."""
         port = free_port()
         command = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "bench" / "gunicorn.conf.py")]
-        command += ["-w", str(workers), "-k", "sync"]
+        command += ["-w", str(workers), "-k", WORKER_CLASS]
         command += ["-b", f"{HOST}:{port}", "--chdir", str(workdir)]
         command += ["--preload"] if preload else []
         command += [app]

@@ -31,11 +31,12 @@ def report(args, run: dict, pages, ghost_up: bool) -> str:
         f"gunicorn {version('gunicorn')}, Flask {version('flask')}, {wrk_version()}",
         f"- Blog: {args.posts:,} demo posts (`flask --app blog demo --posts {args.posts}`, "
         f"{run['build_seconds']:.1f} s), SQLite, POSTS_PER_PAGE={run['per_page']}; gunicorn "
-        f"with {args.workers} sync workers (`wsgi:app`), served twice: **uncached** "
+        f"with {args.workers} sync workers (`wsgi:app`, `-k blog.gunicorn_sync.SyncWorker` as "
+        "gunicorn.conf.py sets), served twice: **uncached** "
         "(`BLOG_RESPONSE_CACHE=false`) and **cached** (the response cache, in process); "
         "`PYTHONOPTIMIZE=2` (docstrings and asserts stripped) with the bytecode compiled "
         "beforehand, as deploy/blog-web.service runs it",
-        "- Hello: `bench/hello.py` (Flask's smallest app) on gunicorn, 2 sync workers, "
+        "- Hello: `bench/hello.py` (Flask's smallest app) on gunicorn, 2 sync workers of the same class, "
         "`PYTHONOPTIMIZE=2` too",
         (
             f"- Ghost {GHOST_VERSION}, production mode, on {args.ghost_db}, 2,000 posts, set up by "

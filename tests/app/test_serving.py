@@ -88,7 +88,7 @@ def test_gunicorn_settings_load_and_name_the_app():
         "from gunicorn.config import Config; import runpy; c = Config();"
         "[c.set(k, v) for k, v in runpy.run_path('gunicorn.conf.py').items() if k in c.settings];"
         "import json; print(json.dumps([c.wsgi_app, c.workers, c.timeout, c.graceful_timeout,"
-        " c.accesslog, c.max_requests, c.preload_app]))"
+        " c.accesslog, c.max_requests, c.preload_app, c.worker_class_str]))"
     )
     environ = {k: v for k, v in os.environ.items() if k != "BLOG_PRELOAD"}
     settings = []
@@ -99,10 +99,11 @@ def test_gunicorn_settings_load_and_name_the_app():
         )
         assert out.returncode == 0, out.stderr
         settings.append(json.loads(out.stdout))
-    wsgi_app, workers, timeout, graceful, accesslog, max_requests, preload = settings[0]
+    wsgi_app, workers, timeout, graceful, accesslog, max_requests, preload, worker = settings[0]
     assert wsgi_app == "wsgi:app" and workers >= 2 and timeout == 30 and graceful == 30
     assert accesslog == "-" and max_requests > 0
-    assert preload is True and settings[1][-1] is False  # BLOG_PRELOAD=false: HUP loads new code
+    assert worker == "blog.gunicorn_sync.SyncWorker"  # closes at once when it may
+    assert preload is True and settings[1][-2] is False  # BLOG_PRELOAD=false: HUP loads new code
 
 
 FORKED_WORKER = """

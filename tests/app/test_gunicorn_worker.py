@@ -1,0 +1,137 @@
+"""blog.gunicorn_sync.SyncWorker under a real gunicorn: it closes a finished bodiless request's
+connection at once, and keeps gunicorn's lingering close wherever a reset could cost the client
+its response (a request body left unread, bytes pipelined behind the request)."""
+
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import ROOT
+
+APP = """
+import time
+
+def app(environ, start_response):
+    if environ["PATH_INFO"] == "/slow":
+        time.sleep(0.5)
+    body = b"<p>" + b"x" * 20000 + b"</p>"  # bigger than one segment
+    if environ["REQUEST_METHOD"] == "POST":  # answered without reading the body
+        start_response("413 Content Too Large", [("Content-Length", str(len(body)))])
+    else:
+        start_response("200 OK", [("Content-Length", str(len(body)))])
+    return [body]
+"""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """One gunicorn worker of the class under test, on a free port; yields (host, port)."""
+    folder = tmp_path_factory.mktemp("worker")
+    (folder / "tiny.py").write_text(APP)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            "1",
+            "-k",
+            "blog.gunicorn_sync.SyncWorker",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--chdir",
+            str(folder),
+            "tiny:app",
+        ],  # fmt: skip
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert process.poll() is None, process.stderr.read().decode()
+                assert time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.05)
+        yield "127.0.0.1", port
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def exchange(address, request: bytes) -> tuple[socket.socket, bytes]:
+    """Send request, read until the server's FIN; return the still-open socket and the bytes."""
+    client = socket.create_connection(address, timeout=5)
+    client.sendall(request)
+    received = b""
+    while chunk := client.recv(65536):
+        received += chunk
+    return client, received
+
+
+def server_has_closed(client: socket.socket) -> bool:
+    """Tell whether the server closed its socket (a byte sent then draws a reset) rather than
+    only its sending side while it lingers, reading and dropping what arrives."""
+    deadline = time.monotonic() + 1.5  # under gunicorn's own 2 s linger
+    try:
+        while time.monotonic() < deadline:
+            client.sendall(b"x")
+            time.sleep(0.05)
+    except (ConnectionResetError, BrokenPipeError):
+        return True
+    return False
+
+
+def complete(response: bytes, status: bytes) -> bool:
+    head, _, body = response.partition(b"\r\n\r\n")
+    return head.startswith(b"HTTP/1.1 " + status) and body == b"<p>" + b"x" * 20000 + b"</p>"
+
+
+def test_a_get_is_answered_whole_and_its_connection_closed_at_once(server):
+    client, response = exchange(server, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+    with client:
+        assert complete(response, b"200")
+        assert server_has_closed(client)  # the worker is not held until the client closes
+
+
+def test_a_body_left_unread_keeps_the_lingering_close_and_the_response(server):
+    body = b"y" * 2_000_000  # far more than the socket buffers hold
+    head = b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n" % len(body)
+    client = socket.create_connection(server, timeout=5)
+    with client:
+        client.sendall(head + body)  # completes only because the server drains what it left
+        received = b""
+        while chunk := client.recv(65536):
+            received += chunk
+        assert complete(received, b"413")
+
+
+def test_pipelined_requests_get_the_first_response_whole(server):
+    request = b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"
+    client, response = exchange(server, request * 2)
+    with client:
+        assert complete(response, b"200")  # the one answered (gunicorn's sync worker closes)
+        assert response.count(b"HTTP/1.1") == 1
+
+
+def test_bytes_sent_while_the_page_renders_keep_the_lingering_close(server):
+    client = socket.create_connection(server, timeout=5)
+    with client:
+        client.sendall(b"GET /slow HTTP/1.1\r\nHost: a\r\n\r\n")
+        time.sleep(0.2)  # the worker has read the request and is rendering
+        client.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        received = b""
+        while chunk := client.recv(65536):
+            received += chunk
+        assert complete(received, b"200")
+        assert not server_has_closed(client)  # bytes were waiting: it lingers, no reset
