@@ -177,7 +177,7 @@ def _wake_background_sender(response: Response) -> Response:
     waiting for the next poll."""
     registry = db.session.registry
     # A request that never opened a session (most reader pages) queued nothing; asking
-    # db.session.info would create a session only to close it again (16 µs of 130).
+    # db.session.info would create a session only to close it again (13 µs of robots.txt's 133).
     if not registry.has() or not registry().info.pop(QUEUED, False):
         return response
     app = current_app._get_current_object()
