@@ -2,7 +2,9 @@
 connection at once, and keeps gunicorn's lingering close wherever a reset could cost the client
 its response (a request body left unread, bytes pipelined behind the request)."""
 
+import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -26,10 +28,9 @@ def app(environ, start_response):
 """
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """One gunicorn worker of the class under test, on a free port; yields (host, port)."""
-    folder = tmp_path_factory.mktemp("worker")
+def start(folder, *options):
+    """gunicorn with one worker of the class under test on a free port, serving APP from
+    folder; returns (process, (host, port)) once it accepts connections."""
     (folder / "tiny.py").write_text(APP)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -47,26 +48,33 @@ def server(tmp_path_factory):
             f"127.0.0.1:{port}",
             "--chdir",
             str(folder),
+            *options,
             "tiny:app",
         ],  # fmt: skip
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert process.poll() is None, process.stderr.read().decode()
-                assert time.monotonic() < deadline, "gunicorn did not start"
-                time.sleep(0.05)
-        yield "127.0.0.1", port
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return process, ("127.0.0.1", port)
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError(
+                    f"gunicorn did not start: {process.stderr.read().decode()}"
+                ) from None
+            time.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    process, address = start(tmp_path_factory.mktemp("worker"))
+    yield address
+    process.terminate()
+    process.wait(timeout=10)
 
 
 def exchange(address, request: bytes) -> tuple[socket.socket, bytes]:
@@ -135,3 +143,52 @@ def test_bytes_sent_while_the_page_renders_keep_the_lingering_close(server):
             received += chunk
         assert complete(received, b"200")
         assert not server_has_closed(client)  # bytes were waiting: it lingers, no reset
+
+
+@pytest.mark.skipif(not shutil.which("openssl"), reason="needs openssl to make a certificate")
+def test_tls_that_gunicorn_terminates_is_answered_whole(tmp_path):
+    """With --certfile the worker's client is an SSLSocket, which takes no recv flags: such
+    connections keep gunicorn's own close, and the response is whole with nothing after it."""
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(tmp_path / "key.pem"),
+            "-out",
+            str(tmp_path / "cert.pem"),
+        ],  # fmt: skip
+        check=True,
+        capture_output=True,
+    )
+    process, address = start(
+        tmp_path, "--certfile", str(tmp_path / "cert.pem"), "--keyfile", str(tmp_path / "key.pem")
+    )
+    try:
+        context = ssl.create_default_context(cafile=str(tmp_path / "cert.pem"))
+        for _ in range(3):
+            with context.wrap_socket(
+                socket.create_connection(address, timeout=5), server_hostname="127.0.0.1"
+            ) as client:
+                client.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+                received = b""
+                try:
+                    while chunk := client.recv(65536):
+                        received += chunk
+                except ssl.SSLError:  # a close without TLS's close_notify ends the stream too
+                    pass
+            assert complete(received, b"200")
+    finally:
+        process.terminate()
+        _, errors = process.communicate(timeout=10)
+    assert b"Error handling request" not in errors and b"Traceback" not in errors, errors
