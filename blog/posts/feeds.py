@@ -42,8 +42,8 @@ def cdata(value: str | None) -> Markup:
     7% of an uncached /rss/). A "]]>" inside, which would end the section, is split across
     two sections (XML 1.0, section 2.7). Forbidden characters are dropped from the whole feed
     on its way out, as for every field (blog.xmlchars)."""
-    text = value or ""
-    return str.__new__(Markup, "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>")
+    text = str.replace(value or "", "]]>", "]]]]><![CDATA[>")  # str's: Markup's would escape
+    return str.__new__(Markup, "<![CDATA[" + text + "]]>")
 
 
 def _item(post: reading.Article, home: str) -> dict:

@@ -284,3 +284,12 @@ def test_the_content_is_a_cdata_section_that_gives_back_the_html_exactly(client,
     )
     assert encoded.text == html
     assert feedparser.parse(body).bozo == 0
+
+
+def test_cdata_keeps_html_given_as_markup_unescaped():
+    from markupsafe import Markup
+
+    from blog.posts.feeds import cdata
+
+    assert cdata(Markup("<p>a]]>b</p>")) == "<![CDATA[<p>a]]]]><![CDATA[>b</p>]]>"
+    assert cdata(None) == "<![CDATA[]]>"
