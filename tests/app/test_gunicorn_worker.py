@@ -1,6 +1,7 @@
 """blog.gunicorn_sync.SyncWorker under a real gunicorn: it closes a finished bodiless request's
 connection at once, and keeps gunicorn's lingering close wherever a reset could cost the client
-its response (a request body left unread, bytes pipelined behind the request)."""
+its response (a request body left unread, bytes sent behind the request, TLS that gunicorn
+terminates itself)."""
 
 import shutil
 import socket
@@ -36,21 +37,8 @@ def start(folder, *options):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-w",
-            "1",
-            "-k",
-            "blog.gunicorn_sync.SyncWorker",
-            "-b",
-            f"127.0.0.1:{port}",
-            "--chdir",
-            str(folder),
-            *options,
-            "tiny:app",
-        ],  # fmt: skip
+        [sys.executable, "-m", "gunicorn", "-w", "1", "-k", "blog.gunicorn_sync.SyncWorker"]
+        + ["-b", f"127.0.0.1:{port}", "--chdir", str(folder), *options, "tiny:app"],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
