@@ -4,7 +4,7 @@ markupsafe and Werkzeug give."""
 import markupsafe
 import pytest
 from flask import Flask, Response
-from jinja2 import Environment
+from jinja2 import DictLoader, Environment
 from markupsafe import Markup
 
 from blog import templating
@@ -95,8 +95,6 @@ TEMPLATES = {
 def test_yielding_each_output_run_whole_renders_what_jinja_renders(name, a):
     """blog.templating.BlogCodeGenerator joins each run of text and values into one yield:
     every template renders to exactly what Jinja's own code generator renders."""
-    from jinja2 import DictLoader
-
     context = {"title": "T & t", "a": a, "b": "'q\"", "items": ["1", "<2>"]}
     ours = templating.BlogEnvironment(
         Flask(__name__), loader=DictLoader(TEMPLATES), autoescape=True
